@@ -55,3 +55,7 @@ test: tools check-generate lint ## Every suite: unit, integration, end-to-end.
 .PHONY: bench
 bench: tools ## Benchmarks.
 	go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: xpkg
+xpkg: ## Build the provider, function and configuration packages (multi-arch, reproducible) into _output/xpkg.
+	go run ./cluster/xpkg/cmd/build-xpkg --out=_output/xpkg
