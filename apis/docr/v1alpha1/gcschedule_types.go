@@ -52,6 +52,8 @@ type GarbageCollectionScheduleParameters struct {
 	// +optional
 	// +kubebuilder:default=UTC
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == 'Local' ? false : timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0",message="forProvider.timeZone must be an IANA time zone name such as America/New_York"
 	TimeZone string `json:"timeZone,omitempty"`
 
 	// Type of garbage collection (default UntaggedManifestsAndUnreferencedBlobs).
@@ -73,6 +75,7 @@ type GarbageCollectionScheduleParameters struct {
 	// +kubebuilder:default="1h"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="forProvider.window must be positive"
 	Window *metav1.Duration `json:"window,omitempty"`
 
 	// MaxDuration cancels a run that takes longer, so a stuck run cannot leave
@@ -80,6 +83,7 @@ type GarbageCollectionScheduleParameters struct {
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="forProvider.maxDuration must be positive"
 	MaxDuration *metav1.Duration `json:"maxDuration,omitempty"`
 
 	// Suspend stops starting new runs.
@@ -108,6 +112,13 @@ type GarbageCollectionRun struct {
 	BlobsDeleted int64 `json:"blobsDeleted,omitempty"`
 	// FreedBytes by the run.
 	FreedBytes int64 `json:"freedBytes,omitempty"`
+	// Slot is the scheduled time this run served.
+	// +optional
+	Slot *metav1.Time `json:"slot,omitempty"`
+	// StartedBySchedule is true for runs this schedule started; false for a
+	// run started elsewhere (doctl, the console) that served a slot.
+	// +optional
+	StartedBySchedule bool `json:"startedBySchedule,omitempty"`
 }
 
 // GarbageCollectionSkip records a scheduled slot that did not run.
@@ -116,6 +127,14 @@ type GarbageCollectionSkip struct {
 	Slot *metav1.Time `json:"slot,omitempty"`
 	// Reason the slot was skipped.
 	Reason string `json:"reason,omitempty"`
+	// WillRetry is true while the slot's window is still open: the start was
+	// deferred (e.g. the registry was not quiet) and is checked again at
+	// RetryAt.
+	// +optional
+	WillRetry bool `json:"willRetry,omitempty"`
+	// RetryAt is when a deferred slot is checked again.
+	// +optional
+	RetryAt *metav1.Time `json:"retryAt,omitempty"`
 }
 
 // GarbageCollectionScheduleObservation is the observed state of a

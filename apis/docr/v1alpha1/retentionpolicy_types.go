@@ -34,7 +34,9 @@ type RetentionPolicyParameters struct {
 	// Repositories are glob patterns of repository names the policy applies
 	// to, e.g. "team-a/*". Empty means all repositories.
 	// +optional
+	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
 	Repositories []string `json:"repositories,omitempty"`
 
 	// KeepLast: the newest N tags of each repository are kept.
@@ -51,7 +53,10 @@ type RetentionPolicyParameters struct {
 	// Protect are regular expressions (RE2) of tags that are never deleted,
 	// e.g. ^v\d+\.\d+\.\d+$.
 	// +optional
+	// +kubebuilder:validation:MaxItems=50
 	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.all(r, ''.matches(r) || !''.matches(r))",message="forProvider.protect must hold valid RE2 regular expressions"
 	Protect []string `json:"protect,omitempty"`
 
 	// Schedule is a standard 5-field cron expression of when the policy is
@@ -64,6 +69,8 @@ type RetentionPolicyParameters struct {
 	// +optional
 	// +kubebuilder:default=UTC
 	// +kubebuilder:validation:Pattern=`^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self == 'Local' ? false : timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0",message="forProvider.timeZone must be an IANA time zone name such as America/New_York"
 	TimeZone string `json:"timeZone,omitempty"`
 
 	// DryRun (default true) reports candidates and deletes nothing.
@@ -84,6 +91,14 @@ type RetentionPolicyObservation struct {
 	Deleted int64 `json:"deleted,omitempty"`
 	// ReclaimableBytes a garbage collection can free after the deletions.
 	ReclaimableBytes int64 `json:"reclaimableBytes,omitempty"`
+	// EvaluatedGeneration is the metadata.generation of the spec the last
+	// completed evaluation used; a changed spec is evaluated again at once.
+	// +optional
+	EvaluatedGeneration int64 `json:"evaluatedGeneration,omitempty"`
+	// Pending is the number of candidates of the last evaluation not deleted
+	// yet, after a failure part-way; the next evaluation resumes with them.
+	// +optional
+	Pending int64 `json:"pending,omitempty"`
 	// SampleCandidates are up to 20 candidates as repository:tag.
 	// +optional
 	// +kubebuilder:validation:MaxItems=20
