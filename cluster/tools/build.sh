@@ -17,15 +17,19 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
 needs() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/$1.version" 2>/dev/null)" = "$2" ] && return 1; return 0; }
 done_tool() { echo "$2" > "$BIN/$1.version"; }
 
+# extra_ok: every "module@version" in $EXTRA_REQUIRE is already required by ./go.mod.
+extra_ok() { local r; for r in ${EXTRA_REQUIRE:-}; do grep -q "${r%@*} ${r#*@}" go.mod || return 1; done; }
+
 # wrapper DIR MODULE VERSION PKG... : scratch module that blank-imports the main packages.
 wrapper() {
   local dir=$1 mod=$2 ver=$3; shift 3
   mkdir -p "$dir"
   ( cd "$dir"
-    if [ ! -f go.mod ] || ! grep -q "$mod $ver" go.mod; then
+    if [ ! -f go.mod ] || ! grep -q "$mod $ver" go.mod || ! extra_ok; then
       rm -f go.mod go.sum
       go mod init "tools.local/$(basename "$dir")" >/dev/null 2>&1
       go mod edit -require="$mod@$ver"
+      for r in ${EXTRA_REQUIRE:-}; do go mod edit -require="$r"; done
       { echo '//go:build tools'; echo; echo 'package tools'; echo; echo 'import ('
         for p in "$@"; do echo "	_ \"$p\""; done; echo ')'; } > tools.go
       if [ -n "${WRAPPER_HOOK:-}" ]; then "$WRAPPER_HOOK"; fi
@@ -80,7 +84,10 @@ for t in kube-apiserver kube-controller-manager; do
   fi
 done
 if needs crossplane "$CROSSPLANE_VERSION"; then
-  wrapper "$SRC/crossplane" github.com/crossplane/crossplane/v2 "$CROSSPLANE_VERSION" github.com/crossplane/crossplane/v2/cmd/crossplane
+  # crossplane/v2's go.mod replaces apis/v2 with its own ./apis directory and lists v2.3.4;
+  # outside that repository the replace is ignored, so pin the matching apis release.
+  EXTRA_REQUIRE="github.com/crossplane/crossplane/apis/v2@$CROSSPLANE_VERSION" \
+    wrapper "$SRC/crossplane" github.com/crossplane/crossplane/v2 "$CROSSPLANE_VERSION" github.com/crossplane/crossplane/v2/cmd/crossplane
   build crossplane "$CROSSPLANE_VERSION" "$SRC/crossplane" "" github.com/crossplane/crossplane/v2/cmd/crossplane
 fi
 # The core's CRDs are needed by `crossplane core init` (CRDS_PATH).
