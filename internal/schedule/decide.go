@@ -76,11 +76,12 @@ type Input struct {
 	History []Run
 	// LatestPush is the newest manifest push to the registry; zero if none.
 	LatestPush time.Time
-	// StartedSlot and StartedUUID are what the object's status recorded about
-	// the last run it started. They guard against a DigitalOcean clock that
-	// runs behind ours; the history alone decides in every other case.
-	StartedSlot time.Time
-	StartedUUID string
+	// HandledSlot is the latest slot the object's status records as handled:
+	// a run started or found for it, or a final skip. This memory can only
+	// prevent a start, never cause one: it guards against a DigitalOcean clock
+	// running behind ours (a run we started seeming to predate its slot) and
+	// lets a reconcile skip reading the history once a slot is settled.
+	HandledSlot time.Time
 }
 
 // Action is what the controller should do now.
@@ -146,7 +147,7 @@ func Decide(p Policy, in Input) Decision {
 				d.RequeueAt = deadline
 			}
 		}
-		if p.Suspend || d.Slot.IsZero() || d.SlotRun != nil {
+		if p.Suspend || d.Slot.IsZero() || d.SlotRun != nil || in.HandledSlot.Equal(d.Slot) {
 			d.Action = Nothing
 			return d
 		}
@@ -165,7 +166,7 @@ func Decide(p Policy, in Input) Decision {
 	}
 
 	d.RequeueAt = d.Next
-	if p.Suspend || d.Slot.IsZero() || d.SlotRun != nil || slotStarted(d.Slot, in) {
+	if p.Suspend || d.Slot.IsZero() || d.SlotRun != nil || in.HandledSlot.Equal(d.Slot) {
 		return d
 	}
 	end := d.Slot.Add(p.Window)
@@ -218,12 +219,6 @@ func slotRun(slot time.Time, in Input) *Run {
 	}
 	c := *r
 	return &c
-}
-
-// slotStarted reports whether the status recorded a start for slot whose run
-// the history does not show at or after the slot (a clock skew case).
-func slotStarted(slot time.Time, in Input) bool {
-	return in.StartedUUID != "" && in.StartedSlot.Equal(slot)
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -132,20 +132,25 @@ func TestDecide(t *testing.T) {
 				{UUID: "second", Status: StatusSucceeded, CreatedAt: slot.Add(30 * time.Minute)}, mine, old}},
 			want: want{action: Nothing, slot: slot, slotRun: "mine", next: next, requeueAt: next},
 		},
-		"StatusRecordsStartHistoryLagsNothing": {
+		"StatusRecordsSlotHandledNothing": {
 			p:    pol,
-			in:   Input{Now: slot.Add(10 * time.Minute), History: []Run{old}, StartedSlot: slot, StartedUUID: "skewed"},
+			in:   Input{Now: slot.Add(10 * time.Minute), History: []Run{old}, HandledSlot: slot},
 			want: want{action: Nothing, slot: slot, next: next, requeueAt: next},
 		},
 		"StatusRecordsOlderSlotDoesNotBlock": {
 			p:    pol,
-			in:   Input{Now: slot.Add(10 * time.Minute), History: []Run{old}, StartedSlot: old.CreatedAt.Add(-5 * time.Second), StartedUUID: "old"},
+			in:   Input{Now: slot.Add(10 * time.Minute), History: []Run{old}, HandledSlot: utc("2026-03-01T08:00:00Z")},
 			want: want{action: Start, slot: slot, next: next, requeueAt: slot.Add(10*time.Minute + 30*time.Second)},
 		},
 		"ForeignActiveRunBlocksStart": {
 			p:    pol,
 			in:   Input{Now: slot.Add(time.Minute), History: []Run{old}, Active: active("foreign", slot.Add(-10*time.Minute), "scanning manifests")},
 			want: want{action: Wait, slot: slot, next: next, requeueAt: slot.Add(time.Minute + 30*time.Second), reason: "foreign"},
+		},
+		"HandledSlotNoSkipWhileActive": {
+			p:    pol,
+			in:   Input{Now: slot.Add(2 * time.Hour), Active: active("foreign", slot.Add(-10*time.Minute), "scanning manifests"), HandledSlot: slot},
+			want: want{action: Nothing, slot: slot, next: next, requeueAt: slot.Add(2*time.Hour + 30*time.Second)},
 		},
 		"ForeignActiveUntilWindowCloseSkip": {
 			p:    pol,
