@@ -49,9 +49,5 @@ func (c *Client) RemoveKubernetesRegistries(ctx context.Context, r *KubernetesRe
 }
 
 func (c *Client) kubernetesRegistries(ctx context.Context, method string, r *KubernetesRegistriesRequest) (*godo.Response, error) {
-	req, err := c.NewRequest(ctx, method, kubernetesRegistriesPath, r)
-	if err != nil {
-		return nil, err
-	}
-	return c.Do(ctx, req, nil)
+	return c.Send(ctx, method, kubernetesRegistriesPath, r, nil)
 }
