@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/crossplane-contrib/provider-docr/functions/docr/internal/cronslot"
+	"github.com/crossplane-contrib/provider-docr/functions/docr/internal/xdocr"
+	"github.com/crossplane-contrib/provider-docr/internal/regions"
+)
+
+// An estate is everything one XDOCR stands for, decided before any object is built.
+type estate struct {
+	spec *xdocr.Spec
+	// registries: spec.regions in order (the first is primary), then registries kept
+	// or being removed after their region left spec.regions.
+	registries   []registry
+	tier         xdocr.Tier
+	integrations []integration
+	// notes are Normal results, warnings Warning results.
+	notes, warnings []string
+}
+
+// registryState says why a registry is composed.
+type registryState string
+
+const (
+	// stateActive: the region is in spec.regions.
+	stateActive registryState = "Active"
+	// stateRetained: the region left spec.regions but the registry still holds images,
+	// so it is kept until spec.allowRegistryRemoval is true.
+	stateRetained registryState = "Retained"
+	// stateRemoving: the region left spec.regions and the registry may go, but its
+	// deletion protection must be switched off before Crossplane deletes it.
+	stateRemoving registryState = "Removing"
+)
+
+type registry struct {
+	region string
+	name   string
+	state  registryState
+	// gc is this registry's staggered garbage collection slot (active registries).
+	gc *cronslot.Schedule
+}
+
+// Why a cluster is wired to its registries.
+const (
+	reasonLocal   = "Local"
+	reasonNearest = "Nearest"
+	reasonAll     = "All"
+)
+
+type integration struct {
+	cluster    xdocr.Cluster
+	registries []string // DigitalOcean names
+	reason     string
+	detail     string
+}
+
+// plan decides the estate for spec given what was observed. An error names the field
+// to change; the function turns it into a Fatal result.
+func plan(spec *xdocr.Spec, obs *observed) (*estate, error) {
+	e := &estate{spec: spec, registries: make([]registry, 0, len(spec.Regions))}
+	for _, r := range spec.Regions {
+		e.registries = append(e.registries, registry{region: r, name: xdocr.RegistryName(spec.RegistryName, r), state: stateActive})
+	}
+	e.planRemovals(obs)
+
+	if err := e.planTier(); err != nil {
+		return nil, err
+	}
+	if err := e.planGC(); err != nil {
+		return nil, err
+	}
+	e.planIntegrations()
+	return e, nil
+}
+
+// planRemovals keeps composing registries whose region left spec.regions while they
+// hold images (unless removal is allowed), and switches off deletion protection of those
+// that may go before letting Crossplane delete them.
+func (e *estate) planRemovals(obs *observed) {
+	if len(obs.registries) == 0 {
+		return
+	}
+	gone := make([]string, 0, len(obs.registries))
+	for region := range obs.registries {
+		if !slices.Contains(e.spec.Regions, region) {
+			gone = append(gone, region)
+		}
+	}
+	slices.Sort(gone) // map order is random; results must be stable
+	for _, region := range gone {
+		o := obs.registries[region]
+		name := xdocr.RegistryName(e.spec.RegistryName, region)
+		switch {
+		case !o.empty && !e.spec.AllowRegistryRemoval:
+			e.registries = append(e.registries, registry{region: region, name: name, state: stateRetained})
+			e.warnings = append(e.warnings, fmt.Sprintf("registry %s was removed from spec.regions but still holds %d bytes of images; "+
+				"it is kept: move its images, or set spec.allowRegistryRemoval: true to delete it with its images", name, o.storageUsageBytes))
+		case o.deletionProtection:
+			e.registries = append(e.registries, registry{region: region, name: name, state: stateRemoving})
+			e.notes = append(e.notes, fmt.Sprintf("registry %s was removed from spec.regions: switching off its deletion protection before deleting it", name))
+		default:
+			e.notes = append(e.notes, fmt.Sprintf("registry %s was removed from spec.regions and is being deleted", name))
+		}
+	}
+}
+
+func (e *estate) planTier() error {
+	n := len(e.registries)
+	if n > xdocr.MaxRegions {
+		return fmt.Errorf("spec.regions: %d regions plus %d registries kept because they still hold images exceed DigitalOcean's %d registries per account; "+
+			"remove a region or set spec.allowRegistryRemoval: true", len(e.spec.Regions), n-len(e.spec.Regions), xdocr.MaxRegions)
+	}
+	if e.spec.Tier == "" {
+		e.tier = xdocr.LowestTierFor(n)
+		return nil
+	}
+	e.tier = e.spec.Tier
+	if n > e.tier.MaxRegistries() {
+		return fmt.Errorf("spec.tier: %s allows %d registry, but %d registries must exist (%s still hold images or are being removed); "+
+			"set tier: professional, or set spec.allowRegistryRemoval: true", e.tier, e.tier.MaxRegistries(), n, strings.Join(e.kept(), ", "))
+	}
+	return nil
+}
+
+func (e *estate) kept() []string {
+	var out []string
+	for _, r := range e.registries {
+		if r.state != stateActive {
+			out = append(out, r.name)
+		}
+	}
+	return out
+}
+
+// planGC staggers the base slot: the registry at position i of spec.regions gets the
+// slot shifted by i × (window + maxDuration), so no two runs (each read-only for at most
+// that long) overlap.
+func (e *estate) planGC() error {
+	gc := e.spec.GarbageCollection
+	if gc == nil {
+		return nil
+	}
+	for i := range e.spec.Regions {
+		s, err := gc.Schedule.Shift(time.Duration(i) * gc.Stagger())
+		if err != nil {
+			return fmt.Errorf("spec.garbageCollection.schedule: cannot stagger the slot for %s (region %d of %d): %w; "+
+				"pick a base slot with a single minute and hour, such as \"0 3 * * 0\"", e.registries[i].name, i+1, len(e.spec.Regions), err)
+		}
+		e.registries[i].gc = s
+	}
+	return nil
+}
+
+// planIntegrations wires each cluster: Local pulls from the registry in its region, else
+// the nearest one (regions.Nearest, great-circle distance; ties go to the region listed
+// first in spec.regions); All pulls from every registry of spec.regions.
+func (e *estate) planIntegrations() {
+	e.integrations = make([]integration, 0, len(e.spec.Clusters))
+	for _, c := range e.spec.Clusters {
+		in := integration{cluster: c}
+		switch {
+		case c.Pull == xdocr.PullAll:
+			in.reason = reasonAll
+			in.registries = make([]string, 0, len(e.spec.Regions))
+			for _, r := range e.spec.Regions {
+				in.registries = append(in.registries, xdocr.RegistryName(e.spec.RegistryName, r))
+			}
+			in.detail = "pull: All wires every registry"
+		case slices.Contains(e.spec.Regions, c.Region):
+			in.reason = reasonLocal
+			in.registries = []string{xdocr.RegistryName(e.spec.RegistryName, c.Region)}
+			in.detail = "registry in the cluster's region " + c.Region
+		default:
+			near, _ := regions.Nearest(c.Region, e.spec.Regions) // both validated: always found
+			in.reason = reasonNearest
+			in.registries = []string{xdocr.RegistryName(e.spec.RegistryName, near)}
+			from, _ := regions.Get(c.Region)
+			to, _ := regions.Get(near)
+			in.detail = fmt.Sprintf("no registry in %s; %s is the nearest (%d km)", c.Region, near, int(math.Round(regions.Distance(from, to))))
+		}
+		e.integrations = append(e.integrations, in)
+	}
+}
