@@ -22,12 +22,16 @@ import (
 
 	"github.com/crossplane-contrib/provider-docr/internal/controller/config"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/options"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/registry"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/subscription"
 )
 
 // setups are the Setup functions of every controller. Each area adds its own
 // line here (one per controller package) and nothing else.
 var setups = []func(ctrl.Manager, options.Options) error{
 	config.Setup,
+	registry.Setup,
+	subscription.Setup,
 }
 
 // Setup adds every controller of the provider to mgr.
