@@ -176,8 +176,8 @@ func policy(fp v1alpha1.GarbageCollectionScheduleParameters) (schedule.Policy, e
 	return p, nil
 }
 
-// registryName resolves the one registry the schedule targets.
-func registryName(ctx context.Context, kube client.Reader, mg resource.Managed, t v1alpha1.RegistryTarget) (string, error) {
+// RegistryName resolves the one registry a schedule or policy targets.
+func RegistryName(ctx context.Context, kube client.Reader, mg resource.Managed, t v1alpha1.RegistryTarget) (string, error) {
 	ts := v1alpha1.RegistryTargets{RegistrySelector: t.RegistrySelector}
 	if t.RegistryName != "" {
 		ts.RegistryNames = []string{t.RegistryName}
@@ -205,7 +205,7 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.GarbageCollectionSc
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	if e.registry, err = registryName(ctx, e.kube, mg, fp.RegistryTarget); err != nil {
+	if e.registry, err = RegistryName(ctx, e.kube, mg, fp.RegistryTarget); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if e.active, err = e.api.Active(ctx, e.registry); err != nil {
@@ -253,7 +253,7 @@ func (e *external) observeDeleted(ctx context.Context, mg *v1alpha1.GarbageColle
 		return gone, nil
 	}
 	var err error
-	if e.registry, err = registryName(ctx, e.kube, mg, mg.Spec.ForProvider.RegistryTarget); err != nil {
+	if e.registry, err = RegistryName(ctx, e.kube, mg, mg.Spec.ForProvider.RegistryTarget); err != nil {
 		return gone, nil //nolint:nilerr // A registry that cannot be found has no run to cancel.
 	}
 	if e.active, err = e.api.Active(ctx, e.registry); err != nil {
