@@ -21,8 +21,10 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crossplane-contrib/provider-docr/internal/controller/config"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/gcschedule"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/options"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/registry"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/retentionpolicy"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/subscription"
 )
 
@@ -30,6 +32,8 @@ import (
 // line here (one per controller package) and nothing else.
 var setups = []func(ctrl.Manager, options.Options) error{
 	config.Setup,
+	gcschedule.Setup,
+	retentionpolicy.Setup,
 	registry.Setup,
 	subscription.Setup,
 }
