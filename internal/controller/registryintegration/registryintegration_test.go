@@ -33,9 +33,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-docr/apis/docr/v1alpha1"
 )
@@ -187,7 +187,11 @@ func TestObserve(t *testing.T) {
 		calls   []string
 	}{
 		"NoClusterID": {
-			mg:      func() *v1alpha1.RegistryIntegration { m := integration(withNames("a")); m.Spec.ForProvider.ClusterID = ""; return m }(),
+			mg: func() *v1alpha1.RegistryIntegration {
+				m := integration(withNames("a"))
+				m.Spec.ForProvider.ClusterID = ""
+				return m
+			}(),
 			api:     &fakeAPI{},
 			wantErr: "forProvider.clusterID is required",
 		},
