@@ -21,9 +21,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crossplane-contrib/provider-docr/internal/controller/config"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/dockercredentials"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/gcschedule"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/options"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/registry"
+	"github.com/crossplane-contrib/provider-docr/internal/controller/registryintegration"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/retentionpolicy"
 	"github.com/crossplane-contrib/provider-docr/internal/controller/subscription"
 )
@@ -36,6 +38,8 @@ var setups = []func(ctrl.Manager, options.Options) error{
 	retentionpolicy.Setup,
 	registry.Setup,
 	subscription.Setup,
+	registryintegration.Setup,
+	dockercredentials.Setup,
 }
 
 // Setup adds every controller of the provider to mgr.
