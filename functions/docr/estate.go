@@ -122,7 +122,7 @@ func (e *estate) planTier() error {
 	}
 	e.tier = e.spec.Tier
 	if n > e.tier.MaxRegistries() {
-		return fmt.Errorf("spec.tier: %s allows %d registry, but %d registries must exist (%s still hold images or are being removed); "+
+		return fmt.Errorf("spec.tier: %s allows %d registry, but %d must exist: %s left spec.regions but still hold images or are being removed; "+
 			"set tier: professional, or set spec.allowRegistryRemoval: true", e.tier, e.tier.MaxRegistries(), n, strings.Join(e.kept(), ", "))
 	}
 	return nil
@@ -182,7 +182,11 @@ func (e *estate) planIntegrations() {
 			in.registries = []string{xdocr.RegistryName(e.spec.RegistryName, near)}
 			from, _ := regions.Get(c.Region)
 			to, _ := regions.Get(near)
-			in.detail = fmt.Sprintf("no registry in %s; %s is the nearest (%d km)", c.Region, near, int(math.Round(regions.Distance(from, to))))
+			if km := regions.Distance(from, to); km < 50 {
+				in.detail = fmt.Sprintf("no registry in %s; %s is in the same metro area", c.Region, near)
+			} else {
+				in.detail = fmt.Sprintf("no registry in %s; %s is the nearest (%d km)", c.Region, near, int(math.Round(km)))
+			}
 		}
 		e.integrations = append(e.integrations, in)
 	}

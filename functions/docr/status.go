@@ -19,15 +19,18 @@ func status(e *estate, obs *observed, now time.Time, a *pbconv.Arena) *structpb.
 		if i == 0 {
 			primary = o.endpoint
 		}
-		regs = append(regs, a.Object(map[string]*structpb.Value{
+		reg := map[string]*structpb.Value{
 			"region":            a.String(r.region),
 			"registryName":      a.String(r.name),
 			"state":             a.String(string(r.state)),
-			"endpoint":          a.String(o.endpoint),
 			"ready":             a.Bool(o.ready),
 			"readOnly":          a.Bool(o.readOnly),
 			"storageUsageBytes": a.Number(float64(o.storageUsageBytes)),
-		}))
+		}
+		if o.endpoint != "" {
+			reg["endpoint"] = a.String(o.endpoint)
+		}
+		regs = append(regs, a.Object(reg))
 		if r.gc != nil {
 			gc := e.spec.GarbageCollection
 			slot := map[string]*structpb.Value{

@@ -364,10 +364,12 @@ func parseRetention(d *decoder, f map[string]*structpb.Value) *Retention {
 		}
 	}
 	if s, ok := d.str(f, "schedule", p+".schedule"); ok {
-		if _, err := cronslot.Parse(s); err != nil {
+		c, err := cronslot.Parse(s)
+		if err != nil {
 			d.problems.add(p+".schedule", "%v", err)
+		} else {
+			r.Schedule = c.String() // descriptors become five fields, as the provider wants
 		}
-		r.Schedule = s
 	}
 	if tz, ok := d.str(f, "timeZone", p+".timeZone"); ok {
 		location(d, tz, p+".timeZone")
