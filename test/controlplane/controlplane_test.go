@@ -172,6 +172,39 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// TestRestartKeepsState is what `make dev` relies on: a control plane restarted on a kept Dir
+// has the same objects, and credentials from before the restart still work.
+func TestRestartKeepsState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane: skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+
+	first := controlplane.StartForTest(t, controlplane.Options{Dir: dir})
+	if err := first.CreateNamespace(ctx, "survivor"); err != nil {
+		t.Fatal(err)
+	}
+	before := first.RESTConfig()
+	if err := first.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etcd")); err != nil {
+		t.Fatalf("Stop removed a kept Dir: %v", err)
+	}
+
+	second := controlplane.StartForTest(t, controlplane.Options{Dir: dir})
+	before.Host = second.Host // the port may differ if the old one was taken meanwhile
+	c, err := kubernetes.NewForConfig(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().Namespaces().Get(ctx, "survivor", metav1.GetOptions{}); err != nil {
+		t.Errorf("namespace created before the restart, read with the old credentials: %v", err)
+	}
+}
+
 // TestNoProcessLeftBehind kills or crashes a process that runs a control plane, in every
 // way a test binary can end badly, and checks that none of its children survives.
 func TestNoProcessLeftBehind(t *testing.T) {
