@@ -31,6 +31,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -90,7 +91,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		// There is nothing to name at DigitalOcean: no external-name default.
 		managed.WithInitializers(),
 	}
-	if o.Features != nil && o.Features.Enabled("EnableAlphaManagementPolicies") {
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
 		opts = append(opts, managed.WithManagementPolicies())
 	}
 	if o.MetricOptions != nil {
@@ -310,19 +311,20 @@ func (e *external) refreshRuns(mg *v1alpha1.GarbageCollectionSchedule, in schedu
 		wasTerminal := schedule.Terminal(rr.Status)
 		fillRun(rr, f)
 		if !wasTerminal && schedule.Terminal(f.Status) {
-			st.TotalFreedBytes += rr.FreedBytes
+			if rr.StartedBySchedule {
+				st.TotalFreedBytes += rr.FreedBytes
+			}
 			e.finished(mg, *rr)
 		}
 	}
-	// A run that served the current slot and is not recorded yet is adopted,
-	// unless it predates the object (it served someone else's schedule).
-	if sr := d.SlotRun; sr != nil && !own(st, sr.UUID) && !sr.CreatedAt.Before(mg.CreationTimestamp.Time) {
+	// A run that served the current slot and is not recorded yet is shown
+	// as the slot's run: one started elsewhere, or ours after a status update
+	// was lost. DigitalOcean cannot tell which, so it does not count in the
+	// totals of runs this schedule started.
+	if sr := d.SlotRun; sr != nil && !own(st, sr.UUID) {
 		rr := v1alpha1.GarbageCollectionRun{Slot: mtime(d.Slot)}
 		fillRun(&rr, *sr)
 		addRun(st, rr)
-		if schedule.Terminal(sr.Status) {
-			st.TotalFreedBytes += rr.FreedBytes
-		}
 	}
 	if len(st.RecentRuns) > 0 {
 		lr := st.RecentRuns[0]

@@ -81,7 +81,8 @@ func fillRun(rr *v1alpha1.GarbageCollectionRun, r schedule.Run) {
 	}
 }
 
-// addRun records a run newest first, keeping MaxRecentRuns, and counts it.
+// addRun records a run newest first, keeping MaxRecentRuns, and counts it if
+// this schedule started it.
 func addRun(st *v1alpha1.GarbageCollectionScheduleObservation, rr v1alpha1.GarbageCollectionRun) {
 	st.RecentRuns = append([]v1alpha1.GarbageCollectionRun{rr}, st.RecentRuns...)
 	sort.SliceStable(st.RecentRuns, func(i, j int) bool {
@@ -91,7 +92,9 @@ func addRun(st *v1alpha1.GarbageCollectionScheduleObservation, rr v1alpha1.Garba
 	if len(st.RecentRuns) > MaxRecentRuns {
 		st.RecentRuns = st.RecentRuns[:MaxRecentRuns]
 	}
-	st.TotalRuns++
+	if rr.StartedBySchedule {
+		st.TotalRuns++
+	}
 }
 
 func mtime(t time.Time) *metav1.Time {

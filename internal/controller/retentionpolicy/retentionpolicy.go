@@ -33,6 +33,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -81,7 +82,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithPollIntervalHook(due.Hook),
 		managed.WithInitializers(),
 	}
-	if o.Features != nil && o.Features.Enabled("EnableAlphaManagementPolicies") {
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
 		opts = append(opts, managed.WithManagementPolicies())
 	}
 	if o.MetricOptions != nil {
