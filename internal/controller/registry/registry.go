@@ -110,6 +110,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		// The external name is the registry name, known before creation: a
 		// create interrupted mid-way is safe to retry (Observe finds it).
 		managed.WithDeterministicExternalName(true),
+		// DigitalOcean answers a GET right after a POST consistently, and the
+		// POST's answer is observed anyway: no grace period in which a
+		// missing registry is not believed (it would delay drift repair and
+		// deletion of young registries by 30s).
+		managed.WithCreationGracePeriod(0),
 	}
 	if o.PollJitter > 0 {
 		opts = append(opts, managed.WithPollJitterHook(o.PollJitter))

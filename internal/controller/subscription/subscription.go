@@ -105,6 +105,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithRecorder(rec),
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithDeterministicExternalName(true),
+		managed.WithCreationGracePeriod(0),
 	}
 	if o.PollJitter > 0 {
 		opts = append(opts, managed.WithPollJitterHook(o.PollJitter))
