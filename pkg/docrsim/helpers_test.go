@@ -1,9 +1,12 @@
 package docrsim
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,3 +45,7 @@ func statusOf(resp *godo.Response, err error) int {
 	}
 	return 0
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func newBufReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
