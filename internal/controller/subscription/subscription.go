@@ -139,6 +139,9 @@ type memo struct {
 	refused          *refusal
 	lastWasSub       bool
 	optionsCheckedAt time.Time
+	// tier is the tier last observed. An options poll decides with it rather
+	// than with the object's status, which may come from a stale cache.
+	tier string
 }
 
 type refusal struct {
@@ -219,12 +222,14 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 		deleted    bool
 		refused    *refusal
 		askOptions bool
+		tier       string
 		now        = e.clock.Now()
 	)
 	e.memos.with(cr.GetUID(), func(m *memo) {
 		answer, m.answer = m.answer, nil
 		deleted, refused = m.deleted, m.refused
-		askOptions = m.lastWasSub && now.Sub(m.optionsCheckedAt) >= optionsEvery
+		askOptions = m.lastWasSub && m.tier != "" && now.Sub(m.optionsCheckedAt) >= optionsEvery
+		tier = m.tier
 	})
 
 	if meta.WasDeleted(cr) {
@@ -250,6 +255,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 	}
 
 	if askOptions {
+		cr.Status.AtProvider.Tier = tier
 		return e.observeOptions(ctx, cr, now)
 	}
 
@@ -309,7 +315,7 @@ func (e *external) observed(cr *v1alpha1.Subscription, s *godo.RegistrySubscript
 	setLimits(at, s.Tier)
 	at.CreatedAt = timeOrNil(s.CreatedAt)
 	at.UpdatedAt = timeOrNil(s.UpdatedAt)
-	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasSub = true })
+	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasSub, m.tier = true, s.Tier.Slug })
 	return e.result(cr)
 }
 

@@ -246,3 +246,5 @@ func TestNameClashNoRetryStorm(t *testing.T) {
 	ready(t, e, r)
 	atSim(t, e, "popular-name-acme", true)
 }
+
+func clientKey(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
