@@ -99,6 +99,10 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))),
 		managed.WithPollInterval(o.PollInterval),
+		// What Create did is read back from the Kubernetes API (an annotation
+		// or the Secret), which is consistent at once: the default 30s wait for
+		// an eventually consistent API would only delay an early delete.
+		managed.WithCreationGracePeriod(creationGrace),
 		managed.WithPollIntervalHook(RenewalHook(clk, o.PollJitter)),
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
@@ -123,3 +127,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.DockerCredentials{}, handler.OnlyControllerOwner())).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
+
+// creationGrace is how long a missing Secret is tolerated after a successful
+// Create.
+const creationGrace = 3 * time.Second

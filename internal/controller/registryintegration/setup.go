@@ -18,6 +18,7 @@ package registryintegration
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -79,6 +80,10 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))),
 		managed.WithPollInterval(o.PollInterval),
+		// What Create did is read back from the Kubernetes API (an annotation
+		// or the Secret), which is consistent at once: the default 30s wait for
+		// an eventually consistent API would only delay an early delete.
+		managed.WithCreationGracePeriod(creationGrace),
 	}
 	if o.PollJitter > 0 {
 		opts = append(opts, managed.WithPollJitterHook(o.PollJitter))
@@ -102,3 +107,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		For(&v1alpha1.RegistryIntegration{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
+
+// creationGrace is how long a missing external resource is tolerated after a
+// successful Create.
+const creationGrace = 3 * time.Second
