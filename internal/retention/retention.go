@@ -186,8 +186,7 @@ type Result struct {
 	Candidates []Tag
 	Retained   []Retained
 	// ReclaimableBytes a garbage collection of untagged manifests and
-	// unreferenced blobs frees after the candidates are deleted, beyond what
-	// it would free anyway.
+	// unreferenced blobs frees after the candidates are deleted.
 	ReclaimableBytes uint64
 	// Sample of up to SampleSize candidates as repository:tag.
 	Sample []string
@@ -231,10 +230,11 @@ func Sample(candidates []Tag) []string {
 }
 
 // Reclaimable returns the bytes a garbage collection of untagged manifests
-// and unreferenced blobs frees once the deleted tags are gone, beyond what it
-// would free anyway: the manifests that lose their last tag, and the blobs
-// that only such manifests reference. A blob is counted once however many
-// manifests or repositories reference it.
+// and unreferenced blobs frees once the deleted tags are gone: every manifest
+// left without a tag (including those untagged already, say by an earlier,
+// interrupted evaluation or a re-pushed tag) and every blob that no manifest
+// still tagged references. A blob is counted once however many manifests or
+// repositories reference it.
 func Reclaimable(manifests []Manifest, deleted []Tag) uint64 {
 	gone := map[string]bool{}
 	for _, t := range deleted {
@@ -243,8 +243,7 @@ func Reclaimable(manifests []Manifest, deleted []Tag) uint64 {
 	type key struct{ repo, digest string }
 	// A repository lists a digest once; guard against duplicates anyway.
 	seen := map[key]bool{}
-	refBefore := map[string]bool{} // blobs of tagged manifests now
-	refAfter := map[string]bool{}  // blobs of manifests still tagged afterwards
+	kept := map[string]bool{} // blobs of manifests still tagged afterwards
 	size := map[string]uint64{}
 	var total uint64
 	for _, m := range manifests {
@@ -253,9 +252,6 @@ func Reclaimable(manifests []Manifest, deleted []Tag) uint64 {
 			continue
 		}
 		seen[k] = true
-		if len(m.Tags) == 0 {
-			continue // already garbage; a GC frees it regardless
-		}
 		remaining := 0
 		for _, tag := range m.Tags {
 			if !gone[m.Repository+":"+tag] {
@@ -267,15 +263,14 @@ func Reclaimable(manifests []Manifest, deleted []Tag) uint64 {
 		}
 		for _, b := range m.Blobs {
 			size[b.Digest] = b.Size
-			refBefore[b.Digest] = true
 			if remaining > 0 {
-				refAfter[b.Digest] = true
+				kept[b.Digest] = true
 			}
 		}
 	}
-	for d := range refBefore {
-		if !refAfter[d] {
-			total += size[d]
+	for d, n := range size {
+		if !kept[d] {
+			total += n
 		}
 	}
 	return total

@@ -248,14 +248,22 @@ func TestReclaimable(t *testing.T) {
 			deleted: []Tag{{Repository: "r", Tag: "a"}, {Repository: "r", Tag: "b"}},
 			want:    50 + 1 + 2,
 		},
-		// Existing garbage is freed by any GC; it is not the policy's doing.
-		"AlreadyUntaggedNotCounted": {
+		// Manifests untagged already (by an interrupted evaluation, a
+		// re-pushed tag) go in the same garbage collection.
+		"AlreadyUntaggedCounted": {
+			manifests: []Manifest{
+				{Repository: "r", Digest: "m0", Blobs: []Blob{b("g", 999), b("s", 50)}, OwnBytes: 4},
+				{Repository: "r", Digest: "m1", Tags: []string{"a"}, Blobs: []Blob{b("s", 50)}},
+			},
+			deleted: []Tag{{Repository: "r", Tag: "a"}},
+			want:    4 + 999 + 50,
+		},
+		"UntaggedSharingWithTaggedKeepsBlob": {
 			manifests: []Manifest{
 				{Repository: "r", Digest: "m0", Blobs: []Blob{b("g", 999), b("s", 50)}},
 				{Repository: "r", Digest: "m1", Tags: []string{"a"}, Blobs: []Blob{b("s", 50)}},
 			},
-			deleted: []Tag{{Repository: "r", Tag: "a"}},
-			want:    50,
+			want: 999,
 		},
 		"NothingDeleted": {
 			manifests: []Manifest{{Repository: "r", Digest: "m1", Tags: []string{"a"}, Blobs: []Blob{b("s", 50)}}},

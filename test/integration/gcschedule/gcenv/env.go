@@ -170,7 +170,11 @@ func New(t *testing.T, o Options) *Env {
 				Source:    v1alpha1.CredentialsSourceSecret,
 				SecretRef: &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "do-token"}, Key: "token"},
 			},
-			ClientSettings: v1alpha1.ClientSettings{APIURL: sim.URL()},
+			ClientSettings: v1alpha1.ClientSettings{
+				APIURL: sim.URL(),
+				// Quick retries: tests inject failures and wait for them.
+				Retry: &v1alpha1.Retry{MaxRetries: ptr.To[int32](2), WaitMin: &metav1.Duration{Duration: 10 * time.Millisecond}, WaitMax: &metav1.Duration{Duration: 50 * time.Millisecond}},
+			},
 		},
 	}))
 	e.DO = godo.NewFromToken(Token)
