@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,13 +27,16 @@ func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "docr-sim:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx is done, then closes the simulator (writing the state file).
+func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("docr-sim", flag.ContinueOnError)
 	var (
 		accounts, tokens multiFlag
@@ -119,9 +123,7 @@ func run(args []string) error {
 	}
 	log.Printf("docr-sim listening on %s (admin API under %s/_sim/)", url, url)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	<-ctx.Done()
 	log.Printf("docr-sim stopping")
 	return s.Close()
 }
