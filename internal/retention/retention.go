@@ -150,7 +150,8 @@ func (p *Policy) Select(now time.Time, tags []Tag) (candidates []Tag, retained [
 	})
 	kept := 0
 	keepDigests := map[string]bool{}
-	var tentative []Tag
+	retained = make([]Retained, 0, len(sorted))
+	tentative := make([]Tag, 0, len(sorted))
 	for _, t := range sorted {
 		switch {
 		case p.Protected(t.Tag):
@@ -166,6 +167,7 @@ func (p *Policy) Select(now time.Time, tags []Tag) (candidates []Tag, retained [
 		}
 		keepDigests[t.Digest] = true
 	}
+	candidates = make([]Tag, 0, len(tentative))
 	for _, t := range tentative {
 		if t.Digest != "" && keepDigests[t.Digest] {
 			retained = append(retained, Retained{Tag: t, Reason: ReasonShared})
@@ -209,7 +211,7 @@ func (p *Policy) Evaluate(now time.Time, tags []Tag, manifests []Manifest) Resul
 		byRepo[t.Repository] = append(byRepo[t.Repository], t)
 	}
 	sort.Strings(repos)
-	var r Result
+	r := Result{Candidates: make([]Tag, 0, len(tags)), Retained: make([]Retained, 0, len(tags))}
 	for _, repo := range repos {
 		c, k := p.Select(now, byRepo[repo])
 		r.Candidates = append(r.Candidates, c...)
