@@ -162,6 +162,9 @@ func faultMatches(wantMethod, wantPath, method, pattern, reqPath string) bool {
 	return err == nil && m
 }
 
+// maxLatency bounds injected latency so a typo cannot hang every client.
+const maxLatency = 5 * time.Minute
+
 func validateFaults(p FaultProfile) error {
 	for i, r := range p.Rules {
 		for _, x := range []float64{r.Error500, r.Error502, r.Error503, r.Error429, r.Reset} {
@@ -172,8 +175,8 @@ func validateFaults(p FaultProfile) error {
 		if sum := r.Error500 + r.Error502 + r.Error503 + r.Error429 + r.Reset; sum > 1.0000001 {
 			return fmt.Errorf("faults: rules[%d]: probabilities add up to %.3f, more than 1", i, sum)
 		}
-		if r.Latency < 0 || r.LatencyJitter < 0 {
-			return fmt.Errorf("faults: rules[%d]: latency must not be negative", i)
+		if r.Latency < 0 || r.LatencyJitter < 0 || r.Latency+r.LatencyJitter > maxLatency {
+			return fmt.Errorf("faults: rules[%d]: latency plus jitter must be between 0 and %s", i, maxLatency)
 		}
 		if _, err := path.Match(r.Path, "/"); err != nil {
 			return fmt.Errorf("faults: rules[%d].path %q: %w", i, r.Path, err)

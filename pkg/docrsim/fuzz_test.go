@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +29,9 @@ func FuzzRequestDecoding(f *testing.F) {
 		u, err := url.ParseRequestURI(target)
 		if err != nil {
 			return // net/http's server refuses such request lines before any handler runs
+		}
+		if strings.HasPrefix(u.Path, "/_sim/faults") || strings.HasPrefix(u.Path, "/_sim/ratelimit") {
+			return // injecting faults or throttling is meant to produce 5xx, 429 and latency
 		}
 		req := &http.Request{Method: fuzzMethods[int(method)%len(fuzzMethods)], URL: u, RequestURI: target, Host: "sim",
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,

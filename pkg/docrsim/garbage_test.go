@@ -47,7 +47,7 @@ func TestGarbageInput(t *testing.T) {
 		"UnknownRegion":       {method: "POST", path: "/v2/registries", body: `{"name": "ok-name", "region": "lon1"}`, want: want{422, "unprocessable_entity"}},
 		"UnknownTier":         {method: "POST", path: "/v2/registries/subscription", body: `{"tier_slug": "gold"}`, want: want{422, "unprocessable_entity"}},
 		"UnknownGCType":       {method: "POST", path: "/v2/registries/reg/garbage-collection", body: `{"type": "everything"}`, want: want{422, "unprocessable_entity"}},
-		"CancelUnknownRun":       {method: "PUT", path: "/v2/registries/reg/garbage-collection/x", body: `{"cancel": "yes"}`, want: want{404, "not_found"}},
+		"CancelUnknownRun":    {method: "PUT", path: "/v2/registries/reg/garbage-collection/x", body: `{"cancel": "yes"}`, want: want{404, "not_found"}},
 		"BadPage":             {method: "GET", path: "/v2/registries/reg/repositories/app/tags?page=-1", want: want{400, "bad_request"}},
 		"BadPerPage":          {method: "GET", path: "/v2/registries/reg/repositories/app/tags?per_page=abc", want: want{400, "bad_request"}},
 		"BadReadWrite":        {method: "GET", path: "/v2/registries/reg/docker-credentials?read_write=maybe", want: want{400, "bad_request"}},
@@ -67,7 +67,7 @@ func TestGarbageInput(t *testing.T) {
 		"UnknownAdmin":        {method: "GET", path: "/_sim/nothing", want: want{404, "not_found"}},
 		"AdminBadPush":        {method: "POST", path: "/_sim/push", body: `{"registry": "reg", "repository": "UPPER", "layers": [1]}`, want: want{422, "unprocessable_entity"}},
 		"AdminPushBadLayer":   {method: "POST", path: "/_sim/push", body: `{"registry": "reg", "repository": "app", "layers": ["x"]}`, want: want{422, "unprocessable_entity"}},
-		"AdminBadDuration":      {method: "POST", path: "/_sim/clock", body: `{"advance": "soon"}`, want: want{422, "unprocessable_entity"}},
+		"AdminBadDuration":    {method: "POST", path: "/_sim/clock", body: `{"advance": "soon"}`, want: want{422, "unprocessable_entity"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -348,6 +348,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h apiFunc, fla
 			}
 			return
 		}
+		if rep.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
 		s.writeReply(w, r, rep)
 		return
 	}
