@@ -66,6 +66,15 @@ func Parse(expr string) (*Schedule, error) {
 	if !ok {
 		return nil, fmt.Errorf("%q is not a 5-field cron schedule", expr)
 	}
+	for _, f := range []struct {
+		name string
+		set  uint64
+		f    field
+	}{{"minute", spec.Minute, minutes}, {"hour", spec.Hour, hours}, {"day-of-month", spec.Dom, doms}, {"month", spec.Month, months}, {"day-of-week", spec.Dow, dows}} {
+		if f.set&f.f.full() == 0 {
+			return nil, fmt.Errorf("%q is not a 5-field cron schedule: its %s field selects nothing", expr, f.name)
+		}
+	}
 	out := &Schedule{expr: e, spec: *spec}
 	out.spec.Location = time.UTC
 	if strings.HasPrefix(e, "@") {

@@ -167,3 +167,37 @@ func TestMinGap(t *testing.T) {
 		})
 	}
 }
+
+// FuzzShift checks that Parse and Shift never panic and that every shift they accept is
+// exact (checked against the base schedule slot by slot).
+func FuzzShift(f *testing.F) {
+	for _, s := range []string{"0 3 * * 0", "30 23 * * 6", "*/15 * * * *", "0 23 28 * *", "0 0 1 1 *", "@weekly", "5-10/2 1,13 * 2-11 mon-fri", "0 3 30 2 *"} {
+		f.Add(s, uint32(120))
+		f.Add(s, uint32(25*60+7))
+	}
+	f.Fuzz(func(t *testing.T, expr string, minutes uint32) {
+		s, err := Parse(expr)
+		if err != nil {
+			return
+		}
+		_, _ = s.MinGap()
+		by := time.Duration(minutes%(14*24*60)) * time.Minute
+		shifted, err := s.Shift(by)
+		if err != nil {
+			return
+		}
+		if _, err := Parse(shifted.String()); err != nil {
+			t.Fatalf("Shift(%q, %s) = %q, which does not parse: %v", expr, by, shifted, err)
+		}
+		// Slot by slot over a stretch of time: each base slot plus the shift is a shifted slot.
+		start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		ts := s.Next(start, time.UTC)
+		for i := 0; i < 200 && !ts.IsZero(); i++ {
+			want := ts.Add(by)
+			if got := shifted.Next(want.Add(-time.Second), time.UTC); !got.Equal(want) {
+				t.Fatalf("Shift(%q, %s) = %q: base slot %s should move to %s, next shifted slot is %s", expr, by, shifted, ts, want, got)
+			}
+			ts = s.Next(ts, time.UTC)
+		}
+	})
+}
