@@ -446,3 +446,19 @@ func TestDOType(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedRunEvent(t *testing.T) {
+	h := newHarness(slot)
+	h.api.history = []schedule.Run{{UUID: "prev", Status: "succeeded", CreatedAt: time.Date(2026, 3, 1, 8, 0, 1, 0, time.UTC)}}
+	mg := gcs()
+	h.reconcile(t, mg)
+	h.api.finish(schedule.StatusFailed, 0)
+	h.clock.Step(time.Minute)
+	h.reconcile(t, mg)
+	if diff := cmp.Diff([]string{"Started", "Failed"}, h.rec.events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if st := mg.Status.AtProvider; st.LastRun.Status != schedule.StatusFailed || st.LastRun.FinishedAt == nil || h.api.calls["Start"] != 1 {
+		t.Errorf("after a failed run: %+v, %d starts", st.LastRun, h.api.calls["Start"])
+	}
+}

@@ -363,3 +363,54 @@ func TestInvalidCronCondition(t *testing.T) {
 		t.Errorf("%d garbage collection requests for an invalid schedule", n)
 	}
 }
+
+// TestDeleteLeavesRunUnlessCancelOnDelete: deleting a schedule leaves its
+// active run alone; with cancelOnDelete it cancels it before going.
+func TestDeleteLeavesRunUnlessCancelOnDelete(t *testing.T) {
+	for name, cancel := range map[string]bool{"default": false, "cancelOnDelete": true} {
+		t.Run(name, func(t *testing.T) {
+			e := gcenv.New(t, gcenv.Options{Start: at("2026-05-10T02:59:00Z"), Registries: seeded(at("2026-05-01T00:00:00Z")), GCPhases: slowGC})
+			create(t, e, "daily", func(p *v1alpha1.GarbageCollectionScheduleParameters) { p.CancelOnDelete = cancel })
+			e.Clock.SetTime(at("2026-05-10T03:00:00Z"))
+			waitStatus(t, e, "daily", "run started", func(st v1alpha1.GarbageCollectionScheduleObservation) bool { return st.LastRun != nil })
+			if err := e.Kube.Delete(context.Background(), get(t, e, "daily")); err != nil {
+				t.Fatal(err)
+			}
+			e.Eventually("object gone", func() (bool, error) {
+				err := e.Kube.Get(context.Background(), types.NamespacedName{Namespace: e.Namespace, Name: "daily"}, &v1alpha1.GarbageCollectionSchedule{})
+				return err != nil && strings.Contains(err.Error(), "not found"), nil
+			})
+			want := docrsim.GCStatusRequested
+			if cancel {
+				want = docrsim.GCStatusCancelling
+			}
+			if got := e.Runs("reg")[0].Status; got != want {
+				t.Errorf("run %s after deleting the schedule, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestRegistryRef: the registry named through a Registry object.
+func TestRegistryRef(t *testing.T) {
+	e := gcenv.New(t, gcenv.Options{Start: at("2026-05-10T02:59:00Z"), Registries: seeded(at("2026-05-01T00:00:00Z")), GCPhases: quickGC})
+	// No Registry controller runs here: the object is made Ready by hand,
+	// as that controller would once the registry exists.
+	r := &v1alpha1.Registry{ObjectMeta: metav1.ObjectMeta{Name: "main", Namespace: e.Namespace}}
+	r.Spec.ForProvider.Region = "nyc3"
+	r.Spec.ProviderConfigReference = gcenv.ProviderConfigRef()
+	if err := e.Kube.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	r.Status.AtProvider.Name = "reg"
+	r.SetConditions(xpv2.Available())
+	if err := e.Kube.Status().Update(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	create(t, e, "daily", func(p *v1alpha1.GarbageCollectionScheduleParameters) {
+		p.RegistryName = ""
+		p.RegistryRef = &xpv2.Reference{Name: "main"}
+	})
+	e.Clock.SetTime(at("2026-05-10T03:00:00Z"))
+	e.Eventually("run on the referenced registry", func() (bool, error) { return len(e.Runs("reg")) == 1, nil })
+}
