@@ -269,6 +269,9 @@ func (e *external) observeDeleted(ctx context.Context, mg *v1alpha1.GarbageColle
 // what was decided, emitting events for changes.
 func (e *external) record(mg *v1alpha1.GarbageCollectionSchedule, in schedule.Input, d schedule.Decision) {
 	st := &mg.Status.AtProvider
+	// The first look at a new schedule (or one whose status was lost) finds
+	// the latest slot long past: that is no skip worth a warning.
+	first := st.LastScheduledTime == nil
 	st.NextRunTime = mtime(d.Next)
 	if !d.Slot.IsZero() {
 		st.LastScheduledTime = mtime(d.Slot)
@@ -283,6 +286,10 @@ func (e *external) record(mg *v1alpha1.GarbageCollectionSchedule, in schedule.In
 		}
 		st.LastSkip = &v1alpha1.GarbageCollectionSkip{Slot: mtime(d.Slot), Reason: d.Reason, WillRetry: true, RetryAt: mtime(retry)}
 	case schedule.Skip:
+		if first {
+			st.LastSkip = &v1alpha1.GarbageCollectionSkip{Slot: mtime(d.Slot), Reason: "the slot's window had closed when the schedule was first observed"}
+			return
+		}
 		if s := st.LastSkip; s == nil || !sameTime(s.Slot, d.Slot) || s.WillRetry {
 			e.rec.Event(mg, event.Warning(ReasonSkipped, errors.New("Skipped slot "+fmtTime(d.Slot)+": "+d.Reason)))
 		}

@@ -462,3 +462,24 @@ func TestFailedRunEvent(t *testing.T) {
 		t.Errorf("after a failed run: %+v, %d starts", st.LastRun, h.api.calls["Start"])
 	}
 }
+
+// TestNewScheduleDoesNotWarnAboutPastSlot: a schedule created mid-week
+// records last Sunday's slot as settled, without a Skipped warning, and runs
+// at the next slot.
+func TestNewScheduleDoesNotWarnAboutPastSlot(t *testing.T) {
+	h := newHarness(slot.Add(3 * 24 * time.Hour))
+	mg := gcs()
+	h.reconcile(t, mg)
+	h.clock.Step(time.Minute)
+	h.reconcile(t, mg)
+	if len(h.rec.events) != 0 || h.api.calls["Start"] != 0 {
+		t.Errorf("events %v, %d starts", h.rec.events, h.api.calls["Start"])
+	}
+	if sk := mg.Status.AtProvider.LastSkip; sk == nil || !sk.Slot.Time.Equal(slot) || sk.WillRetry {
+		t.Errorf("lastSkip %+v", sk)
+	}
+	h.clock.SetTime(slot.Add(7 * 24 * time.Hour))
+	if !h.reconcile(t, mg) {
+		t.Error("no start at the next slot")
+	}
+}
