@@ -193,3 +193,59 @@ func (k *kubeconfigs) forget(key string) {
 	defer k.mu.Unlock()
 	delete(k.m, key)
 }
+
+// clusterMemo remembers clusters fetched moments ago. Creating or updating an
+// object makes the runtime reconcile it several times in quick succession
+// (its own annotation and status writes trigger watches); the memo lets those
+// reconciles share one GET. Entries expire after ttl of real time (well below
+// any poll interval, so polls always see DigitalOcean afresh) and are dropped
+// whenever this provider changes the cluster's integration.
+type clusterMemo struct {
+	clock clock.PassiveClock
+	ttl   time.Duration
+
+	mu sync.Mutex
+	m  map[string]clusterMemoEntry
+}
+
+type clusterMemoEntry struct {
+	cluster godo.KubernetesCluster
+	fetched time.Time
+}
+
+func newClusterMemo(c clock.PassiveClock, ttl time.Duration) *clusterMemo {
+	return &clusterMemo{clock: c, ttl: ttl, m: map[string]clusterMemoEntry{}}
+}
+
+func (c *clusterMemo) get(key string) (*godo.KubernetesCluster, bool) {
+	if c == nil || c.ttl <= 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || c.clock.Since(e.fetched) > c.ttl {
+		delete(c.m, key)
+		return nil, false
+	}
+	cl := e.cluster
+	return &cl, true
+}
+
+func (c *clusterMemo) put(key string, cl *godo.KubernetesCluster) {
+	if c == nil || c.ttl <= 0 || cl == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = clusterMemoEntry{cluster: *cl, fetched: c.clock.Now()}
+}
+
+func (c *clusterMemo) forget(key string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}

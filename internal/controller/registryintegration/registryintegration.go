@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digitalocean/godo"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -69,6 +70,8 @@ type external struct {
 	// separates the entries of different tokens.
 	kubeconfigs *kubeconfigs
 	kcClient    any
+	// clusters shares a GET among reconciles moments apart.
+	clusters *clusterMemo
 }
 
 // Applied returns the registries recorded as integrated.
@@ -105,6 +108,48 @@ func (e *external) persistApplied(ctx context.Context, mg *v1alpha1.RegistryInte
 	return nil
 }
 
+func errClusterMissing(id string) error {
+	return errors.Errorf("DOKS cluster %q (forProvider.clusterID) does not exist", id)
+}
+
+func (e *external) memoKey(clusterID string) string { return kubeconfigKey(e.kcClient, clusterID) }
+
+func (e *external) getCluster(ctx context.Context, id string) (*godo.KubernetesCluster, error) {
+	if cl, ok := e.clusters.get(e.memoKey(id)); ok {
+		return cl, nil
+	}
+	cl, err := e.api.GetCluster(ctx, id)
+	if err == nil {
+		e.clusters.put(e.memoKey(id), cl)
+	}
+	return cl, err
+}
+
+// add and remove change the cluster's integration and drop the memo, so the
+// next Observe sees DigitalOcean's answer to the change.
+func (e *external) add(ctx context.Context, id string, names []string) error {
+	defer e.clusters.forget(e.memoKey(id))
+	err := e.api.AddRegistries(ctx, id, names)
+	if clients.IsNotFound(err) {
+		// Say whether the cluster or a registry is missing.
+		if _, gerr := e.api.GetCluster(ctx, id); clients.IsNotFound(gerr) {
+			return errClusterMissing(id)
+		}
+	}
+	if err != nil {
+		return errors.Wrapf(clients.Describe(err), "cannot integrate registries %s into DOKS cluster %q", strings.Join(names, ","), id)
+	}
+	return nil
+}
+
+func (e *external) remove(ctx context.Context, id string, names []string) error {
+	defer e.clusters.forget(e.memoKey(id))
+	if err := e.api.RemoveRegistries(ctx, id, names); err != nil {
+		return errors.Wrapf(clients.Describe(err), "cannot remove registries %s from DOKS cluster %q; will retry", strings.Join(names, ","), id)
+	}
+	return nil
+}
+
 func (e *external) desired(ctx context.Context, mg *v1alpha1.RegistryIntegration) ([]string, error) {
 	return registryref.Names(ctx, e.kube, mg, mg.Spec.ForProvider.RegistryTargets)
 }
@@ -115,14 +160,20 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RegistryIntegration
 		return managed.ExternalObservation{}, errors.New("forProvider.clusterID is required")
 	}
 	applied := Applied(mg)
+	if len(applied) == 0 {
+		// Nothing integrated by this object: nothing to ask DigitalOcean
+		// (Create reports a missing cluster).
+		mg.Status.AtProvider.AppliedRegistryNames = nil
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
 
-	cl, err := e.api.GetCluster(ctx, id)
+	cl, err := e.getCluster(ctx, id)
 	if clients.IsNotFound(err) {
 		if meta.WasDeleted(mg) {
 			// Nothing to remove from a cluster that no longer exists.
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
-		return managed.ExternalObservation{}, errors.Errorf("DOKS cluster %q (forProvider.clusterID) does not exist", id)
+		return managed.ExternalObservation{}, errClusterMissing(id)
 	}
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrapf(clients.Describe(err), "cannot get DOKS cluster %q", id)
@@ -134,9 +185,6 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RegistryIntegration
 	obs.ClusterName = cl.Name
 	obs.ClusterRegion = cl.RegionSlug
 
-	if len(applied) == 0 {
-		return managed.ExternalObservation{ResourceExists: false}, nil
-	}
 	if meta.WasDeleted(mg) {
 		// References are not resolved while deleting: the applied set is
 		// what Delete removes.
@@ -216,8 +264,8 @@ func (e *external) Create(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 		return managed.ExternalCreation{}, err
 	}
 	id := mg.Spec.ForProvider.ClusterID
-	if err := e.api.AddRegistries(ctx, id, desired); err != nil {
-		return managed.ExternalCreation{}, errors.Wrapf(clients.Describe(err), "cannot integrate registries %s into DOKS cluster %q", strings.Join(desired, ","), id)
+	if err := e.add(ctx, id, desired); err != nil {
+		return managed.ExternalCreation{}, err
 	}
 	// Only annotations persist after Create: the reconciler writes this one.
 	setApplied(mg, desired)
@@ -240,8 +288,8 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 	now := applied
 	var errs []error
 	if post {
-		if err := e.api.AddRegistries(ctx, id, desired); err != nil {
-			errs = append(errs, errors.Wrapf(clients.Describe(err), "cannot integrate registries %s into DOKS cluster %q", strings.Join(desired, ","), id))
+		if err := e.add(ctx, id, desired); err != nil {
+			errs = append(errs, err)
 		} else {
 			now = union(now, desired)
 		}
@@ -249,8 +297,8 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 	if len(remove) > 0 && len(errs) == 0 {
 		// A failed DELETE keeps the registries recorded as applied, so that
 		// the next reconcile removes them again: never assume success.
-		if err := e.api.RemoveRegistries(ctx, id, remove); err != nil {
-			errs = append(errs, errors.Wrapf(clients.Describe(err), "cannot remove registries %s from DOKS cluster %q; will retry", strings.Join(remove, ","), id))
+		if err := e.remove(ctx, id, remove); err != nil {
+			errs = append(errs, err)
 		} else {
 			now, _ = diff(now, remove)
 		}
@@ -268,8 +316,8 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 		return managed.ExternalDelete{}, nil
 	}
 	id := mg.Spec.ForProvider.ClusterID
-	if err := e.api.RemoveRegistries(ctx, id, applied); err != nil {
-		return managed.ExternalDelete{}, errors.Wrapf(clients.Describe(err), "cannot remove registries %s from DOKS cluster %q; will retry", strings.Join(applied, ","), id)
+	if err := e.remove(ctx, id, applied); err != nil {
+		return managed.ExternalDelete{}, err
 	}
 	if err := e.persistApplied(ctx, mg, nil); err != nil {
 		return managed.ExternalDelete{}, err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/digitalocean/godo"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -196,7 +197,7 @@ func TestObserve(t *testing.T) {
 			wantErr: "forProvider.clusterID is required",
 		},
 		"ClusterMissing": {
-			mg:      integration(withNames("a")),
+			mg:      integration(withNames("a"), withApplied("a")),
 			api:     &fakeAPI{clusterErr: apiErr(404)},
 			wantErr: `DOKS cluster "c-1" (forProvider.clusterID) does not exist`,
 			calls:   []string{"GET c-1"},
@@ -207,15 +208,15 @@ func TestObserve(t *testing.T) {
 			want: managed.ExternalObservation{ResourceExists: false},
 		},
 		"GetClusterFails": {
-			mg:      integration(withNames("a")),
+			mg:      integration(withNames("a"), withApplied("a")),
 			api:     &fakeAPI{clusterErr: errBoom},
 			wantErr: `cannot get DOKS cluster "c-1": boom`,
 		},
-		"NothingApplied": {
-			mg:      integration(withNames("a")),
-			api:     &fakeAPI{cluster: cluster(false)},
-			want:    managed.ExternalObservation{ResourceExists: false},
-			wantObs: v1alpha1.RegistryIntegrationObservation{ClusterName: "prod", ClusterRegion: "fra1"},
+		"NothingAppliedAsksNothing": {
+			mg:    integration(withNames("a")),
+			api:   &fakeAPI{cluster: cluster(false)},
+			want:  managed.ExternalObservation{ResourceExists: false},
+			calls: []string{},
 		},
 		"UpToDate": {
 			mg:      integration(withNames("b", "a"), withApplied("a", "b")),
@@ -332,7 +333,7 @@ func TestObserve(t *testing.T) {
 				}
 			}
 			if tc.calls != nil {
-				if diff := cmp.Diff(tc.calls, tc.api.calls); diff != "" {
+				if diff := cmp.Diff(tc.calls, tc.api.calls, cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("API calls -want +got:\n%s", diff)
 				}
 			}
@@ -379,6 +380,18 @@ func TestCreate(t *testing.T) {
 			api:     &fakeAPI{addErr: apiErr(422)},
 			wantErr: `cannot integrate registries a into DOKS cluster "c-1": 422 Unprocessable Entity`,
 			calls:   []string{"POST c-1 a"},
+		},
+		"ClusterMissing": {
+			mg:      integration(withNames("a")),
+			api:     &fakeAPI{addErr: apiErr(404), clusterErr: apiErr(404)},
+			wantErr: `DOKS cluster "c-1" (forProvider.clusterID) does not exist`,
+			calls:   []string{"POST c-1 a", "GET c-1"},
+		},
+		"RegistryMissing": {
+			mg:      integration(withNames("a")),
+			api:     &fakeAPI{addErr: apiErr(404), cluster: cluster(false)},
+			wantErr: `cannot integrate registries a into DOKS cluster "c-1": 404 Not Found`,
+			calls:   []string{"POST c-1 a", "GET c-1"},
 		},
 		"ResolveFails": {
 			mg: integration(func(mg *v1alpha1.RegistryIntegration) {
@@ -585,5 +598,41 @@ func TestAppliedAnnotation(t *testing.T) {
 	setApplied(mg, nil)
 	if _, ok := mg.GetAnnotations()[AppliedAnnotation]; ok || Applied(mg) != nil {
 		t.Errorf("setApplied(nil) left %v", mg.GetAnnotations())
+	}
+}
+
+// Reconciles moments apart share one GET; a change by this provider, or the
+// memo's expiry, makes the next Observe ask DigitalOcean again.
+func TestObserveMemo(t *testing.T) {
+	api := &fakeAPI{cluster: cluster(true)}
+	e := newExternal(t, kubeWith(t, nil, nil), api, nil)
+	memoClock := clocktesting.NewFakeClock(t0)
+	e.clusters = newClusterMemo(memoClock, time.Second)
+	observe := func() {
+		t.Helper()
+		if _, err := e.Observe(context.Background(), integration(withNames("a"), withApplied("a"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	observe()
+	observe() // memo
+	if _, err := e.Create(context.Background(), integration(withNames("a"))); err != nil {
+		t.Fatal(err)
+	}
+	observe() // the POST dropped the memo
+	memoClock.Step(2 * time.Second)
+	observe() // expired
+	observe() // memo
+	want := []string{"GET c-1", "POST c-1 a", "GET c-1", "GET c-1"}
+	if diff := cmp.Diff(want, api.calls); diff != "" {
+		t.Errorf("API calls -want +got:\n%s", diff)
+	}
+}
+
+func TestMemoTTL(t *testing.T) {
+	for poll, want := range map[time.Duration]time.Duration{0: 2 * time.Second, time.Second: 500 * time.Millisecond, time.Minute: 2 * time.Second} {
+		if got := memoTTL(poll); got != want {
+			t.Errorf("memoTTL(%s) = %s, want %s", poll, got, want)
+		}
 	}
 }

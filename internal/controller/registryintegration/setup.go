@@ -46,6 +46,7 @@ type connector struct {
 	secrets     SecretChecker
 	clock       clock.PassiveClock
 	kubeconfigs *kubeconfigs
+	clusters    *clusterMemo
 }
 
 func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RegistryIntegration) (managed.TypedExternalClient[*v1alpha1.RegistryIntegration], error) {
@@ -60,6 +61,7 @@ func (c *connector) Connect(ctx context.Context, mg *v1alpha1.RegistryIntegratio
 		clock:       c.clock,
 		kubeconfigs: c.kubeconfigs,
 		kcClient:    cl,
+		clusters:    c.clusters,
 	}, nil
 }
 
@@ -74,6 +76,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		secrets:     clusterSecrets{timeout: clusterTimeout},
 		clock:       clk,
 		kubeconfigs: newKubeconfigs(clk, kubeconfigTTL),
+		clusters:    newClusterMemo(clock.RealClock{}, memoTTL(o.PollInterval)),
 	}
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.RegistryIntegration](conn),
@@ -111,3 +114,13 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 // creationGrace is how long a missing external resource is tolerated after a
 // successful Create.
 const creationGrace = 3 * time.Second
+
+// memoTTL keeps cluster memos well below the poll interval, so that every
+// poll asks DigitalOcean.
+func memoTTL(poll time.Duration) time.Duration {
+	ttl := 2 * time.Second
+	if poll > 0 && poll/2 < ttl {
+		ttl = poll / 2
+	}
+	return ttl
+}
