@@ -139,8 +139,9 @@ func setRateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time
 	if remaining < 0 {
 		remaining = 0
 	}
+	// Canonical keys assigned directly: this runs on every request.
 	h := w.Header()
-	h.Set("Ratelimit-Limit", strconv.Itoa(limit))
-	h.Set("Ratelimit-Remaining", strconv.Itoa(remaining))
-	h.Set("Ratelimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	h["Ratelimit-Limit"] = []string{strconv.Itoa(limit)}
+	h["Ratelimit-Remaining"] = []string{strconv.Itoa(remaining)}
+	h["Ratelimit-Reset"] = []string{strconv.FormatInt(reset.Unix(), 10)}
 }

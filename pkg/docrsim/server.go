@@ -433,7 +433,15 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 func (s *Server) requestID() string {
-	return fmt.Sprintf("sim-%016x", s.reqSeq.Add(1))
+	const digits = "0123456789abcdef"
+	var b [20]byte
+	copy(b[:], "sim-")
+	n := s.reqSeq.Add(1)
+	for i := 19; i >= 4; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, rep reply) {
@@ -441,7 +449,7 @@ func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, rep reply) {
 		rep.status = http.StatusOK
 	}
 	rid := s.requestID()
-	w.Header().Set("X-Request-Id", rid)
+	w.Header()["X-Request-Id"] = []string{rid}
 	if e, ok := rep.body.(*apiError); ok {
 		e.RequestID = rid
 	}
@@ -465,8 +473,9 @@ func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, rep reply) {
 		rep.status = http.StatusInternalServerError
 		b, _ = json.Marshal(&apiError{ID: "server_error", Message: "encoding the response failed", RequestID: rid})
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(rep.status)
 	w.Write(b) //nolint:errcheck // the client went away.
 }
