@@ -63,6 +63,9 @@ type integration struct {
 // plan decides the estate for spec given what was observed. An error names the field
 // to change; the function turns it into a Fatal result.
 func plan(spec *xdocr.Spec, obs *observed) (*estate, error) {
+	if err := checkRename(spec, obs); err != nil {
+		return nil, err
+	}
 	e := &estate{spec: spec, registries: make([]registry, 0, len(spec.Regions))}
 	for _, r := range spec.Regions {
 		e.registries = append(e.registries, registry{region: r, name: xdocr.RegistryName(spec.RegistryName, r), state: stateActive})
@@ -77,6 +80,19 @@ func plan(spec *xdocr.Spec, obs *observed) (*estate, error) {
 	}
 	e.planIntegrations()
 	return e, nil
+}
+
+// checkRename refuses a changed spec.registryName: a registry's name is its identity at
+// DigitalOcean, so a new name would create new, empty registries and leave the old ones,
+// with their images, to nobody.
+func checkRename(spec *xdocr.Spec, obs *observed) error {
+	for region, o := range obs.registries {
+		if want := xdocr.RegistryName(spec.RegistryName, region); o.name != "" && o.name != want {
+			return fmt.Errorf("spec.registryName: the registry in %s is %s, but the spec would name it %s; registries cannot be renamed: "+
+				"set registryName back, or create a new XDOCR and move the images", region, o.name, want)
+		}
+	}
+	return nil
 }
 
 // planRemovals keeps composing registries whose region left spec.regions while they

@@ -732,3 +732,15 @@ func TestRegionRemoval(t *testing.T) {
 		})
 	}
 }
+
+func TestRegistryNameCannotChange(t *testing.T) {
+	observed := map[string]*fnv1.Resource{"registry-nyc3": {Resource: mustStruct(t, `{kind: Registry, metadata: {name: old-nyc3}}`)}}
+	rsp := run(t, request(xr(t, `{registryName: acme, regions: [nyc3]}`), observed))
+	want := "spec.registryName: the registry in nyc3 is old-nyc3, but the spec would name it acme-nyc3; registries cannot be renamed: set registryName back, or create a new XDOCR and move the images"
+	if got := fatal(rsp); got != want {
+		t.Errorf("Fatal = %q, want %q", got, want)
+	}
+	if len(rsp.GetDesired().GetResources()) != 0 {
+		t.Error("a Fatal result must come without desired resources")
+	}
+}

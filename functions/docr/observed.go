@@ -6,6 +6,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/crossplane-contrib/provider-docr/internal/regions"
 )
 
 // observed is what the function reads back from the composed resources Crossplane
@@ -19,6 +21,7 @@ type observed struct {
 }
 
 type observedRegistry struct {
+	name               string // metadata.name, which is also the DigitalOcean name
 	ready              bool
 	deletionProtection bool
 	created            bool // the provider has seen it at DigitalOcean
@@ -34,8 +37,8 @@ func observe(req *fnv1.RunFunctionRequest) *observed {
 	o := &observed{resources: req.GetObserved().GetResources()}
 	for name, r := range o.resources {
 		region, ok := strings.CutPrefix(name, prefixRegistry)
-		if !ok {
-			continue
+		if !ok || !regions.IsRegistry(region) {
+			continue // not a registry this function composed
 		}
 		if o.registries == nil {
 			o.registries = make(map[string]observedRegistry, len(o.resources))
@@ -45,6 +48,7 @@ func observe(req *fnv1.RunFunctionRequest) *observed {
 		n := storage.GetNumberValue()
 		_, isNumber := storage.GetKind().(*structpb.Value_NumberValue)
 		o.registries[region] = observedRegistry{
+			name:               stringAt(s, "metadata", "name"),
 			empty:              storage == nil || (isNumber && n == 0),
 			ready:              conditionTrue(s, "Ready"),
 			deletionProtection: boolAt(s, "spec", "forProvider", "deletionProtection"),
