@@ -203,6 +203,19 @@ func (e *external) Observe(ctx context.Context, mg *v1alpha1.RetentionPolicy) (m
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	}
 
+	// Deleting waits while a garbage collection makes the registry
+	// read-only; evaluating now would only be repeated afterwards.
+	if !dryRun(fp) {
+		active, err := e.api.GCActive(ctx, e.registry)
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		if active {
+			e.due.Set(mg.GetUID(), now.Add(gcWait))
+			return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+		}
+	}
+
 	// Evaluating only reads: it happens here, so a dry run also works with
 	// an observe-only management policy. Deleting happens in Update.
 	r, err := e.evaluate(ctx, p, now)

@@ -293,8 +293,8 @@ func TestWaitsForGarbageCollection(t *testing.T) {
 	if _, err := h.reconcile(t, mg); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.api.deleted) != 0 || mg.Status.AtProvider.Pending != 2 {
-		t.Errorf("deleted %v while a GC is active; pending %d", h.api.deleted, mg.Status.AtProvider.Pending)
+	if len(h.api.deleted) != 0 || h.api.calls["Repositories"] != 0 {
+		t.Errorf("deleted %v, evaluated %d times while a GC is active", h.api.deleted, h.api.calls["Repositories"])
 	}
 	h.api.gcActive = false
 	if _, err := h.reconcile(t, mg); err != nil {
@@ -330,5 +330,26 @@ func TestBadSpecNamesField(t *testing.T) {
 				t.Errorf("called DigitalOcean with a bad spec: %v", h.api.calls)
 			}
 		})
+	}
+}
+
+// TestGCStartsBetweenEvaluationAndDeletion: a run that starts after the
+// evaluation holds the deletions back until it ends.
+func TestGCStartsBetweenEvaluationAndDeletion(t *testing.T) {
+	h := newHarness()
+	mg := policy(real)
+	e := &external{api: h.api, clock: h.clock, rec: h.rec, due: schedule.NewDue(h.clock)}
+	if _, err := e.Observe(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	h.api.gcActive = true
+	if _, err := e.Update(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.api.deleted) != 0 || mg.Status.AtProvider.Pending != 2 {
+		t.Errorf("deleted %v during a GC; pending %d", h.api.deleted, mg.Status.AtProvider.Pending)
+	}
+	if got := e.due.After(mg.UID, time.Hour); got != gcWait {
+		t.Errorf("requeue after %s, want %s", got, gcWait)
 	}
 }

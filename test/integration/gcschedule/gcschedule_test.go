@@ -414,3 +414,26 @@ func TestRegistryRef(t *testing.T) {
 	e.Clock.SetTime(at("2026-05-10T03:00:00Z"))
 	e.Eventually("run on the referenced registry", func() (bool, error) { return len(e.Runs("reg")) == 1, nil })
 }
+
+// TestSteadyStateOneRequestPerPoll: once a slot is settled, a reconcile asks
+// DigitalOcean one thing, whether a run is active; the history and the
+// repositories are read only around slots.
+func TestSteadyStateOneRequestPerPoll(t *testing.T) {
+	e := gcenv.New(t, gcenv.Options{Start: at("2026-05-10T02:59:00Z"), Registries: seeded(at("2026-05-01T00:00:00Z")), GCPhases: quickGC})
+	create(t, e, "daily", nil)
+	e.Clock.SetTime(at("2026-05-10T03:00:00Z"))
+	e.Eventually("run started", func() (bool, error) { return len(e.Runs("reg")) == 1, nil })
+	e.Clock.Step(time.Minute)
+	waitStatus(t, e, "daily", "run succeeded", func(st v1alpha1.GarbageCollectionScheduleObservation) bool {
+		return st.LastRun != nil && st.LastRun.Status == "succeeded"
+	})
+	e.Settle(2)
+	before := e.Sim.Stats()
+	e.Clock.Step(time.Hour)
+	e.Settle(10)
+	after := e.Sim.Stats()
+	active := after.Count("GET", "/v2/registries/{registry_name}/garbage-collection", 0) - before.Count("GET", "/v2/registries/{registry_name}/garbage-collection", 0)
+	if other := (after.Total - before.Total) - active; other != 0 {
+		t.Errorf("%d reconciles made %d other requests; want only the active-run check", active, other)
+	}
+}
