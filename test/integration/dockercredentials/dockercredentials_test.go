@@ -290,3 +290,14 @@ func TestDockerCredentialsForeignSecretUntouched(t *testing.T) {
 		t.Errorf("the user's Secret was deleted with the DockerCredentials: %v", err)
 	}
 }
+
+func TestDockerCredentialsNeedsSecretRef(t *testing.T) {
+	e := env.Start(t, env.Options{Logs: os.Stderr})
+	dc := &v1alpha1.DockerCredentials{ObjectMeta: metav1.ObjectMeta{Namespace: e.Namespace, Name: "nowhere"}}
+	dc.Spec.ForProvider.RegistryNames = []string{"any"}
+	dc.SetProviderConfigReference(e.ProviderConfigRef())
+	err := e.Kube.Create(context.Background(), dc)
+	if err == nil || !strings.Contains(err.Error(), "spec.writeConnectionSecretToRef.name is required") {
+		t.Fatalf("create without writeConnectionSecretToRef: err = %v, want the CRD to refuse it", err)
+	}
+}

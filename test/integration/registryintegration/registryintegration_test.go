@@ -34,6 +34,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -178,6 +179,32 @@ func TestRegistryIntegrationLifecycle(t *testing.T) {
 		t.Error("registry_enabled still true after delete")
 	}
 	waitPullSecret(t, e, regB, false)
+
+	// The cluster's kubeconfig (a credential) reached no log line or event.
+	kc, err := clientcmd.LoadFromFile(e.CP.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := e.Logs()
+	evs := e.Events(t)
+	checked := 0
+	for name, ai := range kc.AuthInfos {
+		if ai.Token == "" {
+			continue
+		}
+		checked++
+		if strings.Contains(logs, ai.Token) {
+			t.Errorf("the token of kubeconfig user %s appears in the provider logs", name)
+		}
+		for _, ev := range evs {
+			if strings.Contains(ev.Message, ai.Token) {
+				t.Errorf("the token of kubeconfig user %s appears in event %s", name, ev.Reason)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("the control plane's kubeconfig has no token to look for")
+	}
 }
 
 func TestRegistryIntegrationMissingCluster(t *testing.T) {
