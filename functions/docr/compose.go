@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,12 +93,10 @@ func (c *composer) put(name string, obj runtime.Object) {
 	if c.err != nil {
 		return
 	}
-	gvks, _, err := composed.Scheme.ObjectKinds(obj)
-	if err != nil {
+	if err := setTypeMeta(obj); err != nil {
 		c.err = fmt.Errorf("%s: %w", name, err)
 		return
 	}
-	obj.GetObjectKind().SetGroupVersionKind(gvks[0])
 	// Desired status is never applied; leaving it out keeps rendered output readable.
 	s, err := c.arena.Convert(obj, "status")
 	if err != nil {
@@ -108,6 +108,30 @@ func (c *composer) put(name string, obj runtime.Object) {
 		ready = fnv1.Ready_READY_TRUE
 	}
 	c.desired[name] = &fnv1.Resource{Resource: s, Ready: ready}
+}
+
+// typeMetas caches each Go type's apiVersion and kind as composed.Scheme knows them, so
+// that they are looked up and formatted once, not for every object.
+var typeMetas sync.Map // reflect.Type -> metav1.TypeMeta
+
+func setTypeMeta(obj runtime.Object) error {
+	t := reflect.TypeOf(obj)
+	tm, ok := typeMetas.Load(t)
+	if !ok {
+		gvks, _, err := composed.Scheme.ObjectKinds(obj)
+		if err != nil {
+			return err
+		}
+		apiVersion, kind := gvks[0].ToAPIVersionAndKind()
+		tm = metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+		typeMetas.Store(t, tm)
+	}
+	meta, ok := obj.GetObjectKind().(*metav1.TypeMeta)
+	if !ok {
+		return fmt.Errorf("%T has no TypeMeta", obj)
+	}
+	*meta = tm.(metav1.TypeMeta) //nolint:forcetypeassert // only TypeMeta is stored.
+	return nil
 }
 
 func (c *composer) managed() xpv2.ManagedResourceSpec {
