@@ -261,7 +261,7 @@ func (e *external) observeDeleted(ctx context.Context, mg *v1alpha1.GarbageColle
 		return managed.ExternalObservation{}, err
 	}
 	st := &mg.Status.AtProvider
-	cancel := e.active != nil && e.active.Status != schedule.StatusCancelling && own(st, e.active.UUID)
+	cancel := e.active != nil && e.active.Status != schedule.StatusCancelling && startedHere(st, e.active.UUID)
 	return managed.ExternalObservation{ResourceExists: cancel, ResourceUpToDate: true}, nil
 }
 

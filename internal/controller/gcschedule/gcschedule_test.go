@@ -360,20 +360,22 @@ func TestDelete(t *testing.T) {
 	cases := map[string]struct {
 		cancelOnDelete bool
 		ownRun         bool
+		adopted        bool
 		wantExists     bool
 		wantCalls      int
 	}{
-		"LeavesRunAloneByDefault":       {ownRun: true, wantExists: false, wantCalls: 0},
-		"CancelOnDeleteCancelsOwnRun":   {cancelOnDelete: true, ownRun: true, wantExists: true, wantCalls: 1},
-		"CancelOnDeleteLeavesOthersRun": {cancelOnDelete: true, ownRun: false, wantExists: false, wantCalls: 1},
+		"LeavesRunAloneByDefault":        {ownRun: true, wantExists: false, wantCalls: 0},
+		"CancelOnDeleteCancelsOwnRun":    {cancelOnDelete: true, ownRun: true, wantExists: true, wantCalls: 1},
+		"CancelOnDeleteLeavesOthersRun":  {cancelOnDelete: true, ownRun: false, wantExists: false, wantCalls: 1},
+		"CancelOnDeleteLeavesAdoptedRun": {cancelOnDelete: true, ownRun: false, adopted: true, wantExists: false, wantCalls: 1},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(slot.Add(time.Minute))
 			h.api.active = &schedule.Run{UUID: "r1", Status: "scanning manifests", CreatedAt: slot}
 			mg := gcs(func(p *v1alpha1.GarbageCollectionScheduleParameters) { p.CancelOnDelete = tc.cancelOnDelete })
-			if tc.ownRun {
-				mg.Status.AtProvider.RecentRuns = []v1alpha1.GarbageCollectionRun{{UUID: "r1", Status: "requested", StartedBySchedule: true}}
+			if tc.ownRun || tc.adopted {
+				mg.Status.AtProvider.RecentRuns = []v1alpha1.GarbageCollectionRun{{UUID: "r1", Status: "requested", StartedBySchedule: tc.ownRun}}
 			}
 			now := metav1.NewTime(h.clock.Now())
 			mg.DeletionTimestamp = &now

@@ -67,6 +67,17 @@ func own(st *v1alpha1.GarbageCollectionScheduleObservation, uuid string) bool {
 	return false
 }
 
+// startedHere reports whether the status records the run as started by this
+// schedule.
+func startedHere(st *v1alpha1.GarbageCollectionScheduleObservation, uuid string) bool {
+	for _, r := range st.RecentRuns {
+		if r.UUID == uuid {
+			return r.StartedBySchedule
+		}
+	}
+	return false
+}
+
 // fillRun copies what DigitalOcean reports about a run into its status.
 func fillRun(rr *v1alpha1.GarbageCollectionRun, r schedule.Run) {
 	rr.UUID = r.UUID
