@@ -86,22 +86,23 @@ func (s *Server) activeGCLocked(r *registry) *gcRun {
 // at its end.
 func (s *Server) settleLocked(now time.Time) {
 	for _, r := range s.w.Registries {
-		if len(r.GCs) == 0 {
-			continue
+		// Unapplied runs sit at the end of the history (normally just the last one;
+		// two when a run finished between this settle and a new start), oldest first.
+		first := len(r.GCs)
+		for first > 0 && !r.GCs[first-1].Applied {
+			first--
 		}
-		g := r.GCs[len(r.GCs)-1]
-		if g.Applied {
-			continue
-		}
-		st, at := g.statusAt(now)
-		switch st {
-		case GCStatusSucceeded:
-			g.BlobsDeleted, g.FreedBytes = r.collect(g.Type)
-			r.UsageUpdatedAt = at
-			g.Applied = true
-		case GCStatusCancelled, GCStatusFailed:
-			// A cancelled run removes nothing (choice: DigitalOcean does not say).
-			g.Applied = true
+		for _, g := range r.GCs[first:] {
+			st, at := g.statusAt(now)
+			switch st {
+			case GCStatusSucceeded:
+				g.BlobsDeleted, g.FreedBytes = r.collect(g.Type)
+				r.UsageUpdatedAt = at
+				g.Applied = true
+			case GCStatusCancelled, GCStatusFailed:
+				// A cancelled run removes nothing (choice: DigitalOcean does not say).
+				g.Applied = true
+			}
 		}
 	}
 }
