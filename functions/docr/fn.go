@@ -48,11 +48,10 @@ func NewFunction(log logging.Logger, c clock.PassiveClock) *Function {
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	rsp := response.To(req, response.DefaultTTL)
 	xr := req.GetObserved().GetComposite().GetResource()
-	log := f.log.WithValues("xr", xrName(xr))
 
 	spec, problems := xdocr.Parse(xr)
 	if problems != nil {
-		log.Info("Invalid XDOCR", "problems", problems.Error())
+		f.log.Info("Invalid XDOCR", "xr", xrName(xr), "problems", problems.Error())
 		response.Fatal(rsp, errors.New("invalid XDOCR: "+problems.Error()))
 		return rsp, nil
 	}
@@ -60,7 +59,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	obs := observe(req)
 	e, err := plan(spec, obs)
 	if err != nil {
-		log.Info("Cannot compose XDOCR", "error", err.Error())
+		f.log.Info("Cannot compose XDOCR", "xr", xrName(xr), "error", err.Error())
 		response.Fatal(rsp, err)
 		return rsp, nil
 	}
@@ -83,7 +82,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	setStatus(rsp, xr, status(e, obs, f.clock.Now(), arena))
-	log.Debug("Composed XDOCR", "resources", len(rsp.Desired.Resources), "tier", string(e.tier))
+	f.log.Debug("Composed XDOCR", "xr", xrName(xr), "resources", len(rsp.Desired.Resources), "tier", string(e.tier))
 	return rsp, nil
 }
 
