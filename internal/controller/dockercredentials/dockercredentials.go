@@ -278,6 +278,10 @@ func (e *external) issue(ctx context.Context, mg *v1alpha1.DockerCredentials) (m
 	if err := e.writeSecret(ctx, mg, data, iss.annotations()); err != nil {
 		return nil, err
 	}
+	name, _ := secretName(mg)
+	if err := e.deleteSecrets(ctx, mg, name); err != nil {
+		return nil, err
+	}
 	mg.Status.AtProvider = v1alpha1.DockerCredentialsObservation{
 		Registries: iss.Registries,
 		Access:     iss.Access,
@@ -323,7 +327,10 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.DockerCredentials) (
 // Delete removes the Secret. DigitalOcean has no endpoint to revoke issued
 // credentials: they stay valid until they expire.
 func (e *external) Delete(ctx context.Context, mg *v1alpha1.DockerCredentials) (managed.ExternalDelete, error) {
-	return managed.ExternalDelete{}, e.deleteSecret(ctx, mg)
+	if err := e.deleteSecret(ctx, mg); err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	return managed.ExternalDelete{}, e.deleteSecrets(ctx, mg, "")
 }
 
 func (e *external) Disconnect(context.Context) error { return nil }

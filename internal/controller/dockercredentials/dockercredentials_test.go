@@ -683,3 +683,39 @@ func TestGCRunningError(t *testing.T) {
 		t.Errorf("error does not name the registry: %v", err)
 	}
 }
+
+// Credentials never linger in a Secret the object no longer names: after
+// writeConnectionSecretToRef changes, issuing deletes the old Secret, and
+// Delete removes every Secret of the object. Secrets of others stay.
+func TestStaleSecretsDeleted(t *testing.T) {
+	base := creds()
+	old := issuedSecret(base, t0, time.Hour, []string{"a"}, func(s *corev1.Secret) {
+		s.Name = "old-name"
+		s.Labels = map[string]string{LabelOwner: base.GetName()}
+	})
+	foreign := issuedSecret(base, t0, time.Hour, []string{"a"}, func(s *corev1.Secret) {
+		s.Name = "someone-elses"
+		s.Labels = map[string]string{LabelOwner: base.GetName()}
+		s.OwnerReferences = nil
+	})
+	exists := func(kube client.Client, name string) bool {
+		return kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, &corev1.Secret{}) == nil
+	}
+
+	e, kube := newExternal(t, t0, &fakeAPI{}, old, foreign)
+	mg := creds()
+	if _, err := e.Create(context.Background(), mg); err != nil {
+		t.Fatal(err)
+	}
+	if got := map[string]bool{"new": exists(kube, sname), "old": exists(kube, "old-name"), "foreign": exists(kube, "someone-elses")}; !cmp.Equal(got, map[string]bool{"new": true, "old": false, "foreign": true}) {
+		t.Errorf("after issue: %v", got)
+	}
+
+	e, kube = newExternal(t, t0, &fakeAPI{}, old.DeepCopy(), foreign.DeepCopy(), issuedSecret(base, t0, time.Hour, []string{"a"}))
+	if _, err := e.Delete(context.Background(), creds(deleting())); err != nil {
+		t.Fatal(err)
+	}
+	if got := map[string]bool{"current": exists(kube, sname), "old": exists(kube, "old-name"), "foreign": exists(kube, "someone-elses")}; !cmp.Equal(got, map[string]bool{"current": false, "old": false, "foreign": true}) {
+		t.Errorf("after delete: %v", got)
+	}
+}

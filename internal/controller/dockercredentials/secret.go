@@ -45,6 +45,11 @@ const (
 	AnnExpiry     = annPrefix + "expiry"
 	AnnIssuedAt   = annPrefix + "issued-at"
 	AnnExpiresAt  = annPrefix + "expires-at"
+
+	// LabelOwner names the DockerCredentials a Secret holds credentials
+	// of, so that a Secret left behind by a renamed
+	// writeConnectionSecretToRef can be found and deleted.
+	LabelOwner = annPrefix + "docker-credentials"
 )
 
 // issued is what the current credentials were issued for.
@@ -125,6 +130,7 @@ func (e *external) writeSecret(ctx context.Context, mg *v1alpha1.DockerCredentia
 			Namespace:       key.Namespace,
 			Name:            key.Name,
 			Annotations:     ann,
+			Labels:          map[string]string{LabelOwner: mg.GetName()},
 			OwnerReferences: []metav1.OwnerReference{meta.AsController(meta.TypedReferenceTo(mg, v1alpha1.DockerCredentialsGroupVersionKind))},
 		},
 		Type: corev1.SecretTypeDockerConfigJson,
@@ -157,6 +163,7 @@ func (e *external) writeSecret(ctx context.Context, mg *v1alpha1.DockerCredentia
 	// Keep what others added (labels, annotations); replace the data.
 	upd := cur.DeepCopy()
 	meta.AddAnnotations(upd, ann)
+	meta.AddLabels(upd, want.Labels)
 	upd.Data = want.Data
 	if err := e.kube.Update(ctx, upd); err != nil {
 		return errors.Wrapf(err, "cannot update Secret %q", name)
@@ -181,6 +188,26 @@ func (e *external) waitVisible(ctx context.Context, key types.NamespacedName, rv
 	// Not fatal: the Secret is written; at worst the publisher fails once and
 	// the next reconcile finds everything in place.
 	_ = err
+	return nil
+}
+
+// deleteSecrets deletes the Secrets this object controls, except keep (the
+// current one, if any): credentials never outlive their DockerCredentials or
+// linger in a Secret it no longer names.
+func (e *external) deleteSecrets(ctx context.Context, mg *v1alpha1.DockerCredentials, keep string) error {
+	l := &corev1.SecretList{}
+	if err := e.kube.List(ctx, l, client.InNamespace(mg.GetNamespace()), client.MatchingLabels{LabelOwner: mg.GetName()}); err != nil {
+		return errors.Wrap(err, "cannot list the Secrets of this DockerCredentials")
+	}
+	for i := range l.Items {
+		s := &l.Items[i]
+		if s.Name == keep || !metav1.IsControlledBy(s, mg) {
+			continue
+		}
+		if err := e.kube.Delete(ctx, s, client.Preconditions{UID: &s.UID}); err != nil && !kerrors.IsNotFound(err) {
+			return errors.Wrapf(err, "cannot delete Secret %q", s.Name)
+		}
+	}
 	return nil
 }
 
