@@ -241,6 +241,22 @@ func (s *Server) routesAdmin() {
 	h("GET /_sim/registries/{name}/garbage-collections", func(r *http.Request) (any, error) {
 		return s.GarbageCollections(r.PathValue("name")), nil
 	})
+	h("POST /_sim/registries/{name}/garbage-collection", func(r *http.Request) (any, error) {
+		var req struct {
+			Fail   bool    `json:"fail"`
+			Status *string `json:"status"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		switch {
+		case req.Fail:
+			return nil, s.FailGarbageCollection(r.PathValue("name"))
+		case req.Status != nil:
+			return nil, s.StickGarbageCollection(r.PathValue("name"), *req.Status)
+		}
+		return nil, fmt.Errorf(`want {"fail": true} or {"status": "..."}: %w`, ErrInvalid)
+	})
 	h("POST /_sim/push", func(r *http.Request) (any, error) {
 		var req adminPush
 		if err := decode(r, &req); err != nil {

@@ -12,12 +12,17 @@ import (
 // drives it without timers. Its effect on storage is applied once, by settleLocked,
 // as of the moment it succeeds.
 type gcRun struct {
-	UUID         string    `json:"uuid"`
-	Registry     string    `json:"registry"`
-	Type         string    `json:"type"`
-	CreatedAt    time.Time `json:"createdAt"`
-	Phases       GCPhases  `json:"phases"`
-	CancelledAt  time.Time `json:"cancelledAt,omitzero"`
+	UUID        string    `json:"uuid"`
+	Registry    string    `json:"registry"`
+	Type        string    `json:"type"`
+	CreatedAt   time.Time `json:"createdAt"`
+	Phases      GCPhases  `json:"phases"`
+	CancelledAt time.Time `json:"cancelledAt,omitzero"`
+	// FailedAt and Stuck are set through the test API: a run that fails, or one that
+	// reports a status of DigitalOcean's that is not in the spec, until cancelled.
+	FailedAt     time.Time `json:"failedAt,omitzero"`
+	Stuck        string    `json:"stuck,omitempty"`
+	StuckAt      time.Time `json:"stuckAt,omitzero"`
 	Applied      bool      `json:"applied,omitempty"`
 	BlobsDeleted int64     `json:"blobsDeleted"`
 	FreedBytes   int64     `json:"freedBytes"`
@@ -39,12 +44,18 @@ func (g *gcRun) end() time.Time {
 
 // statusAt is the run's status at now and when it entered it.
 func (g *gcRun) statusAt(now time.Time) (string, time.Time) {
+	if !g.FailedAt.IsZero() && !now.Before(g.FailedAt) {
+		return GCStatusFailed, g.FailedAt
+	}
 	if !g.CancelledAt.IsZero() {
 		done := g.CancelledAt.Add(g.Phases.Cancelling)
 		if now.Before(done) {
 			return GCStatusCancelling, g.CancelledAt
 		}
 		return GCStatusCancelled, done
+	}
+	if g.Stuck != "" {
+		return g.Stuck, g.StuckAt
 	}
 	t := g.CreatedAt
 	for _, ph := range []struct {
@@ -284,4 +295,35 @@ func (s *Server) GarbageCollections(registryName string) []GarbageCollectionInfo
 		out = append(out, r.GCs[i].info(now))
 	}
 	return out
+}
+
+// FailGarbageCollection makes the registry's active run fail now: it removes nothing
+// and the registry is writable again.
+func (s *Server) FailGarbageCollection(registryName string) error {
+	return s.alterActiveGC(registryName, func(g *gcRun, now time.Time) { g.FailedAt = now })
+}
+
+// StickGarbageCollection makes the registry's active run report status (e.g. "waiting
+// for delete requests", seen in the wild and absent from the spec) until it is
+// cancelled or failed; "" lets it continue through its phases.
+func (s *Server) StickGarbageCollection(registryName, status string) error {
+	return s.alterActiveGC(registryName, func(g *gcRun, now time.Time) { g.Stuck, g.StuckAt = status, now })
+}
+
+func (s *Server) alterActiveGC(registryName string, f func(*gcRun, time.Time)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clk.Now()
+	s.settleLocked(now)
+	r := s.w.Registries[registryName]
+	if r == nil {
+		return fmt.Errorf("registry %q: %w", registryName, ErrNotFound)
+	}
+	g := s.activeGCLocked(r)
+	if g == nil {
+		return fmt.Errorf("no active garbage collection on registry %q: %w", registryName, ErrNotFound)
+	}
+	f(g, now)
+	s.persistLocked()
+	return nil
 }

@@ -561,3 +561,51 @@ func TestGodoFaultsAreReproducible(t *testing.T) {
 		}
 	})
 }
+
+func TestGodoGarbageCollectionFailsAndSticks(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock()
+	s := NewTestServer(t, Options{Clock: clk, Accounts: []Account{{Name: "acct", Tokens: []string{"tok"}, Tier: TierProfessional}},
+		Registries: []SeedRegistry{{Name: "reg", Account: "acct"}}})
+	c := godoClient(t, s, "tok")
+	if _, err := s.PushImage("reg", "app", "v1", 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTag("reg", "app", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Registry("reg")
+
+	if _, _, err := c.Registries.StartGarbageCollection(ctx, "reg", &godo.StartGarbageCollectionRequest{Type: godo.GCTypeUntaggedManifestsAndUnreferencedBlobs}); err != nil {
+		t.Fatal(err)
+	}
+	const odd = "waiting for delete requests"
+	if err := s.StickGarbageCollection("reg", odd); err != nil {
+		t.Fatal(err)
+	}
+	clk.Step(time.Hour)
+	gc, _, err := c.Registries.GetGarbageCollection(ctx, "reg")
+	if err != nil || gc.Status != odd {
+		t.Fatalf("stuck run: %v %+v", err, gc)
+	}
+	if _, err := s.PushImage("reg", "app", "v2", 10); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("push during a stuck run: %v, want ErrReadOnly", err)
+	}
+	if err := s.FailGarbageCollection("reg"); err != nil {
+		t.Fatal(err)
+	}
+	_, resp, err := c.Registries.GetGarbageCollection(ctx, "reg")
+	if got := statusOf(resp, err); got != http.StatusNotFound {
+		t.Errorf("active run after failure: status %d, want 404", got)
+	}
+	runs, _, err := c.Registries.ListGarbageCollections(ctx, "reg", nil)
+	if err != nil || len(runs) != 1 || runs[0].Status != GCStatusFailed || runs[0].FreedBytes != 0 {
+		t.Fatalf("after failure: %v %+v", err, runs)
+	}
+	if after, _ := s.Registry("reg"); after.StorageUsageBytes != before.StorageUsageBytes || after.ReadOnly {
+		t.Errorf("a failed run changed storage (%d → %d) or left the registry read-only", before.StorageUsageBytes, after.StorageUsageBytes)
+	}
+	if err := s.FailGarbageCollection("reg"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("failing with no active run: %v, want ErrNotFound", err)
+	}
+}
