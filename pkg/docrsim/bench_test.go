@@ -1,9 +1,16 @@
 package docrsim
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -81,4 +88,97 @@ func BenchmarkHandlerGetRegistry(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// TestHelperSimulatorProcess is not a test: BenchmarkGetRegistryServerCPU re-runs the
+// test binary with DOCRSIM_BENCH_CHILD=1 to serve from its own process, so that the
+// server's CPU can be measured apart from the client's.
+func TestHelperSimulatorProcess(t *testing.T) {
+	if os.Getenv("DOCRSIM_BENCH_CHILD") != "1" {
+		t.Skip("helper process for BenchmarkGetRegistryServerCPU")
+	}
+	s, err := New(Options{RateLimit: RateLimit{Disabled: true},
+		Accounts:   []Account{{Name: "acme", Tokens: []string{"tok"}, Tier: TierProfessional}},
+		Registries: []SeedRegistry{{Name: "reg", Account: "acme"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("URL " + url)
+	io.Copy(io.Discard, os.Stdin) //nolint:errcheck // serve until the parent closes stdin.
+	s.Close()
+}
+
+// BenchmarkGetRegistryServerCPU serves from a child process and reports requests per
+// CPU-second of the server alone (from /proc): the simulator's capacity per core.
+func BenchmarkGetRegistryServerCPU(b *testing.B) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		b.Skip("needs /proc")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSimulatorProcess$")
+	cmd.Env = append(os.Environ(), "DOCRSIM_BENCH_CHILD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }() //nolint:errcheck // the child exits on EOF.
+	sc := bufio.NewScanner(stdout)
+	var url string
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "URL "); ok {
+			url = u + "/v2/registries/reg"
+			break
+		}
+	}
+	if url == "" {
+		b.Fatal("child did not start")
+	}
+	go io.Copy(io.Discard, stdout) //nolint:errcheck // drain.
+	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	cpu0 := childCPU(b, cmd.Process.Pid)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		for pb.Next() {
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body) //nolint:errcheck // draining for keep-alive.
+			resp.Body.Close()
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	if cpu := childCPU(b, cmd.Process.Pid) - cpu0; cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "req/server-cpu-s")
+	}
+}
+
+// childCPU reads utime+stime of a process from /proc (clock ticks of 10 ms).
+func childCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
