@@ -34,9 +34,6 @@ const (
 // apiVersion of every managed resource the function composes.
 var apiVersion = v1alpha1.SchemeGroupVersion.String()
 
-// annotationExternalName is crossplane-runtime's external-name annotation.
-const annotationExternalName = "crossplane.io/external-name"
-
 func init() {
 	// composed.From finds each typed object's apiVersion and kind here.
 	if err := v1alpha1.AddToScheme(composed.Scheme); err != nil {
@@ -158,10 +155,8 @@ func (c *composer) registry(r registry) {
 		protect = false
 	}
 	reg := &v1alpha1.Registry{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        r.name,
-			Annotations: map[string]string{annotationExternalName: r.name},
-		},
+		// metadata.name is the DigitalOcean name: the provider's external name defaults to it.
+		ObjectMeta: metav1.ObjectMeta{Name: r.name},
 		Spec: v1alpha1.RegistrySpec{
 			ManagedResourceSpec: c.managed(),
 			ForProvider:         v1alpha1.RegistryParameters{Region: r.region, DeletionProtection: protect},

@@ -51,7 +51,6 @@ apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
 kind: Registry
 metadata:
   name: acme-tools-fra1
-  annotations: {crossplane.io/external-name: acme-tools-fra1}
 spec:
   forProvider: {region: fra1, deletionProtection: true}
 `)},
