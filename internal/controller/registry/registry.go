@@ -37,6 +37,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -135,6 +136,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
+		// The controller's own status writes do not trigger reconciles (the
+		// reconciler requeues explicitly where it needs to): spec,
+		// annotation (external name, pause) and label changes, deletion
+		// (which bumps the generation) and polls do.
+		WithEventFilter(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})).
 		For(&v1alpha1.Registry{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
@@ -150,8 +156,11 @@ type memo struct {
 	refused *refusal
 	// lastWasRegistry: the previous Observe asked for the registry and found it.
 	lastWasRegistry bool
-	gcCheckedAt     time.Time
-	gcActive        bool
+	// last is the registry last observed; a garbage collection poll builds
+	// the status from it, not from a possibly stale object.
+	last        *godo.Registry
+	gcCheckedAt time.Time
+	gcActive    bool
 }
 
 type refusal struct {
@@ -240,12 +249,13 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 		askGC         bool
 		now           = e.clock.Now()
 		lastWasExists bool
+		last          *godo.Registry
 	)
 	e.memos.with(cr.GetUID(), func(m *memo) {
 		created, m.created = m.created, nil
 		deleted, refused = m.deleted, m.refused
-		lastWasExists = m.lastWasRegistry
-		askGC = m.lastWasRegistry && (m.gcActive || now.Sub(m.gcCheckedAt) >= gcEvery)
+		lastWasExists, last = m.lastWasRegistry, m.last
+		askGC = m.lastWasRegistry && m.last != nil && (m.gcActive || now.Sub(m.gcCheckedAt) >= gcEvery)
 	})
 
 	if meta.WasDeleted(cr) {
@@ -273,6 +283,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 	}
 
 	if askGC && !meta.WasDeleted(cr) {
+		setRegistry(cr, name, last)
 		return e.observeGC(ctx, cr, name, now)
 	}
 
@@ -293,11 +304,13 @@ func (e *external) observeGC(ctx context.Context, cr *v1alpha1.Registry, name st
 	switch {
 	case clients.IsNotFound(err):
 		// No active run (or no registry: the next poll asks for the registry).
+		cr.SetConditions(xpv2.Available())
 		cr.Status.AtProvider.ReadOnly = false
 		cr.Status.AtProvider.ActiveGarbageCollection = nil
 	case err != nil:
 		return managed.ExternalObservation{}, errors.Wrapf(clients.Describe(err), "cannot get the active garbage collection of registry %q", name)
 	default:
+		cr.SetConditions(xpv2.Available())
 		cr.Status.AtProvider.ReadOnly = true
 		cr.Status.AtProvider.ActiveGarbageCollection = &v1alpha1.ActiveGarbageCollection{UUID: gc.UUID, Status: gc.Status, Type: string(gc.Type)}
 	}
@@ -307,13 +320,24 @@ func (e *external) observeGC(ctx context.Context, cr *v1alpha1.Registry, name st
 	})
 	return managed.ExternalObservation{
 		ResourceExists:    true,
-		ResourceUpToDate:  cr.Status.AtProvider.Region == "" || cr.Status.AtProvider.Region == cr.Spec.ForProvider.Region,
+		ResourceUpToDate:  cr.Status.AtProvider.Region == cr.Spec.ForProvider.Region,
 		ConnectionDetails: connectionDetails(name),
 	}, nil
 }
 
 // observed records a registry DigitalOcean returned.
 func (e *external) observed(cr *v1alpha1.Registry, name string, r *godo.Registry) managed.ExternalObservation {
+	setRegistry(cr, name, r)
+	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasRegistry, m.last = true, r })
+	cr.SetConditions(xpv2.Available())
+	return managed.ExternalObservation{
+		ResourceExists:    true,
+		ResourceUpToDate:  r.Region == cr.Spec.ForProvider.Region,
+		ConnectionDetails: connectionDetails(name),
+	}
+}
+
+func setRegistry(cr *v1alpha1.Registry, name string, r *godo.Registry) {
 	at := &cr.Status.AtProvider
 	at.UUID, at.Name, at.Region = r.UUID, r.Name, r.Region
 	at.CreatedAt = timeOrNil(r.CreatedAt)
@@ -321,13 +345,6 @@ func (e *external) observed(cr *v1alpha1.Registry, name string, r *godo.Registry
 	at.StorageUsageUpdatedAt = timeOrNil(r.StorageUsageBytesUpdatedAt)
 	at.ServerURL = ServerURL
 	at.Endpoint = ServerURL + "/" + name
-	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasRegistry = true })
-	cr.SetConditions(xpv2.Available())
-	return managed.ExternalObservation{
-		ResourceExists:    true,
-		ResourceUpToDate:  r.Region == cr.Spec.ForProvider.Region,
-		ConnectionDetails: connectionDetails(name),
-	}
 }
 
 func timeOrNil(t time.Time) *metav1.Time {

@@ -39,6 +39,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -126,6 +127,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
+		// The controller's own status writes do not trigger reconciles (the
+		// reconciler requeues explicitly where it needs to): spec,
+		// annotation (external name, pause) and label changes, deletion
+		// (which bumps the generation) and polls do.
+		WithEventFilter(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})).
 		For(&v1alpha1.Subscription{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
@@ -139,9 +145,10 @@ type memo struct {
 	refused          *refusal
 	lastWasSub       bool
 	optionsCheckedAt time.Time
-	// tier is the tier last observed. An options poll decides with it rather
-	// than with the object's status, which may come from a stale cache.
-	tier string
+	// last is the subscription last observed. An options poll builds the
+	// status from it rather than from the object's status, which may come
+	// from a stale cache (or a status write that lost a conflict).
+	last *godo.RegistrySubscription
 }
 
 type refusal struct {
@@ -222,14 +229,14 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 		deleted    bool
 		refused    *refusal
 		askOptions bool
-		tier       string
+		last       *godo.RegistrySubscription
 		now        = e.clock.Now()
 	)
 	e.memos.with(cr.GetUID(), func(m *memo) {
 		answer, m.answer = m.answer, nil
 		deleted, refused = m.deleted, m.refused
-		askOptions = m.lastWasSub && m.tier != "" && now.Sub(m.optionsCheckedAt) >= optionsEvery
-		tier = m.tier
+		askOptions = m.lastWasSub && m.last != nil && now.Sub(m.optionsCheckedAt) >= optionsEvery
+		last = m.last
 	})
 
 	if meta.WasDeleted(cr) {
@@ -255,7 +262,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 	}
 
 	if askOptions {
-		cr.Status.AtProvider.Tier = tier
+		setSubscription(&cr.Status.AtProvider, last)
 		return e.observeOptions(ctx, cr, now)
 	}
 
@@ -311,12 +318,15 @@ func setLimits(at *v1alpha1.SubscriptionObservation, t *godo.RegistrySubscriptio
 func clamp(v uint64) int64 { return int64(min(v, uint64(1<<63-1))) }
 
 func (e *external) observed(cr *v1alpha1.Subscription, s *godo.RegistrySubscription) managed.ExternalObservation {
-	at := &cr.Status.AtProvider
+	setSubscription(&cr.Status.AtProvider, s)
+	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasSub, m.last = true, s })
+	return e.result(cr)
+}
+
+func setSubscription(at *v1alpha1.SubscriptionObservation, s *godo.RegistrySubscription) {
 	setLimits(at, s.Tier)
 	at.CreatedAt = timeOrNil(s.CreatedAt)
 	at.UpdatedAt = timeOrNil(s.UpdatedAt)
-	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasSub, m.tier = true, s.Tier.Slug })
-	return e.result(cr)
 }
 
 func (e *external) result(cr *v1alpha1.Subscription) managed.ExternalObservation {
