@@ -238,3 +238,46 @@ func TestRegistryIntegrationClusterIDImmutable(t *testing.T) {
 		t.Fatalf("changing clusterID: err = %v, want the CRD to refuse it", err)
 	}
 }
+
+// DigitalOcean's DELETE /v2/kubernetes/registries was reported unreliable: a
+// failed DELETE keeps the object (and its record of what is applied) until a
+// DELETE succeeds; it is never taken as success.
+func TestRegistryIntegrationDeleteFailureIsRetried(t *testing.T) {
+	e := env.Start(t, env.Options{Logs: os.Stderr})
+	ctx := context.Background()
+	suffix := strings.TrimPrefix(e.Namespace, "t-")
+	reg, clusterID := "ri-del-"+suffix, "c-del-"+suffix
+	if _, _, err := e.DO(t).Registries.Create(ctx, &godo.RegistryCreateRequest{Name: reg, Region: "fra1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sim.AddCluster(docrsim.Cluster{ID: clusterID, Name: "del", Region: "fra1", Account: env.Account}); err != nil {
+		t.Fatal(err)
+	}
+	ri := &v1alpha1.RegistryIntegration{ObjectMeta: metav1.ObjectMeta{Name: "del"}}
+	ri.Spec.ForProvider.ClusterID = clusterID
+	ri.Spec.ForProvider.RegistryNames = []string{reg}
+	e.Create(t, ri)
+	e.WaitForCondition(t, ri, xpv2.TypeReady, corev1.ConditionTrue)
+	waitSimRegistries(t, e, clusterID, reg)
+
+	if err := e.Sim.SetFaults(docrsim.FaultProfile{Rules: []docrsim.FaultRule{{Method: http.MethodDelete, Path: "/v2/kubernetes/registries", Error500: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.Delete(t, ri)
+	e.WaitFor(t, ri, "the failed DELETE reported", func() bool {
+		c := ri.GetCondition(xpv2.TypeSynced)
+		return c.Status == corev1.ConditionFalse && strings.Contains(c.Message, "will retry")
+	})
+	if strings.Join(simCluster(t, e, clusterID).Registries, ",") != reg {
+		t.Fatal("the integration is gone although every DELETE failed")
+	}
+	if ri.GetAnnotations()["docr.digitalocean.m.crossplane.io/applied-registries"] != reg {
+		t.Errorf("the record of the applied registry was lost: %v", ri.GetAnnotations())
+	}
+
+	if err := e.Sim.SetFaults(docrsim.FaultProfile{}); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitGone(t, ri)
+	waitSimRegistries(t, e, clusterID)
+}
