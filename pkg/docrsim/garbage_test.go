@@ -49,6 +49,8 @@ func TestGarbageInput(t *testing.T) {
 		"UnknownGCType":       {method: "POST", path: "/v2/registries/reg/garbage-collection", body: `{"type": "everything"}`, want: want{422, "unprocessable_entity"}},
 		"CancelUnknownRun":    {method: "PUT", path: "/v2/registries/reg/garbage-collection/x", body: `{"cancel": "yes"}`, want: want{404, "not_found"}},
 		"BadPage":             {method: "GET", path: "/v2/registries/reg/repositories/app/tags?page=-1", want: want{400, "bad_request"}},
+		"HugePage":            {method: "GET", path: "/v2/registries/reg/repositories/app/tags?page=9223372036854775", want: want{200, ""}},
+		"HugePageV2":          {method: "GET", path: "/v2/registries/reg/repositoriesV2?page=9223372036854775&per_page=200", want: want{200, ""}},
 		"BadPerPage":          {method: "GET", path: "/v2/registries/reg/repositories/app/tags?per_page=abc", want: want{400, "bad_request"}},
 		"BadReadWrite":        {method: "GET", path: "/v2/registries/reg/docker-credentials?read_write=maybe", want: want{400, "bad_request"}},
 		"BadExpiry":           {method: "GET", path: "/v2/registries/reg/docker-credentials?expiry_seconds=-5", want: want{400, "bad_request"}},

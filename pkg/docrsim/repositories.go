@@ -179,7 +179,7 @@ func (s *Server) listRepositoriesV2(c *call) reply {
 		return rep
 	}
 	all := reg.sortedRepos()
-	lo := (p.page - 1) * p.perPage
+	lo, _ := p.bounds(len(all))
 	if tok := c.r.URL.Query().Get("page_token"); tok != "" {
 		after, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil || len(after) == 0 {

@@ -99,9 +99,9 @@ func (c *call) pageParams() (page, reply, bool) {
 
 // bounds returns the slice bounds of this page over n items.
 func (p page) bounds(n int) (int, int) {
-	lo := (p.page - 1) * p.perPage
-	if lo > n {
-		lo = n
+	lo := n
+	if p.page-1 <= n/p.perPage { // no overflow for absurd page numbers
+		lo = min((p.page-1)*p.perPage, n)
 	}
 	hi := lo + p.perPage
 	if hi > n {
