@@ -12,6 +12,7 @@ export GOFLAGS ?= -buildvcs=false
 
 CONTROLLER_GEN := $(TOOLS_BIN)/controller-gen
 ANGRYJET       := $(TOOLS_BIN)/angryjet
+GOLANGCI_LINT  := $(TOOLS_BIN)/golangci-lint
 # -timeout is per package; with go test's default -p (one package per core) the whole run
 # stays well inside CI's 90 minutes even if one package hangs.
 GO_TEST_FLAGS  ?= -count=1 -timeout=30m
@@ -44,9 +45,10 @@ check-generate: tools ## Fail when generated files (deepcopy, methods, CRDs) dif
 	  echo "generated files are up to date"
 
 .PHONY: lint
-lint: ## go vet and gofmt.
+lint: tools ## go vet, gofmt and golangci-lint (config: .golangci.yml).
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
 
 .PHONY: build
 build: ## Build the provider, simulator and function binaries into _output/bin.
@@ -57,13 +59,18 @@ test-unit: ## Unit tests only (no control plane).
 	go test $(GO_TEST_FLAGS) -short ./...
 
 .PHONY: test
-test: tools check-generate lint ## Every suite: unit, integration, end-to-end (README and CI run this).
-	@mkdir -p $(dir $(TEST_LOG))
-	@set +e; go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(TEST_LOG); rc=$${PIPESTATUS[0]}; \
+test: tools ## Every suite: generated-code check, lint, unit, integration, end-to-end (README and CI run this).
+	@# The gates do not stop the tests: one run shows every problem, then fails if any gate did.
+	@mkdir -p $(dir $(TEST_LOG)); failed=""; \
+	  $(MAKE) --no-print-directory check-generate || failed="$$failed check-generate"; \
+	  $(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	  set +e; go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(TEST_LOG); rc=$${PIPESTATUS[0]}; set -e; \
 	  echo; echo "== go test summary: $$(grep -cE '^ok ' $(TEST_LOG)) packages ok," \
 	    "$$(grep -cE '^FAIL[[:space:]]+[^[:space:]]+[[:space:]]' $(TEST_LOG)) failed," \
 	    "$$(grep -cE '^\?[[:space:]]' $(TEST_LOG)) without tests (log: $(TEST_LOG))"; \
-	  grep -E '^(FAIL|--- FAIL)' $(TEST_LOG) || true; exit $$rc
+	  grep -E '^(FAIL|--- FAIL)' $(TEST_LOG) || true; \
+	  if [ $$rc -ne 0 ]; then failed="$$failed go-test"; fi; \
+	  if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed"; exit 1; fi; echo "== make test passed"
 
 .PHONY: bench
 bench: tools ## Benchmarks.

@@ -101,4 +101,10 @@ if needs crossplane-cli "$CROSSPLANE_CLI_VERSION"; then
   build crossplane-cli "$CROSSPLANE_CLI_VERSION" "$SRC/crossplane-cli" "" github.com/crossplane/cli/v2/cmd/crossplane
 fi
 
+# golangci-lint v2.15.0 is built with (and understands) Go 1.26.
+if needs golangci-lint "$GOLANGCI_LINT_VERSION"; then
+  wrapper "$SRC/golangci-lint" github.com/golangci/golangci-lint/v2 "$GOLANGCI_LINT_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+  build golangci-lint "$GOLANGCI_LINT_VERSION" "$SRC/golangci-lint" "-X main.version=${GOLANGCI_LINT_VERSION#v}" github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+fi
+
 echo ">> tools ready in $BIN ($((SECONDS-total))s)"
