@@ -84,7 +84,10 @@ func New(t *testing.T, o Options) *Env {
 		}
 	}
 	e := env.Start(t, env.Options{
-		Sim:    docrsim.Options{Registries: regs, GCPhases: o.GCPhases},
+		// The simulator's rate-limit windows run on its clock: a fake clock
+		// held still for seconds of real time would fill them. Rate limits
+		// are not what these tests are about.
+		Sim:    docrsim.Options{Registries: regs, GCPhases: o.GCPhases, RateLimit: docrsim.RateLimit{Disabled: true}},
 		Setups: []func(ctrl.Manager, options.Options) error{gcschedule.Setup, retentionpolicy.Setup},
 		Poll:   Poll,
 		Clock:  clk,
