@@ -86,13 +86,19 @@ func plan(spec *xdocr.Spec, obs *observed) (*estate, error) {
 // DigitalOcean, so a new name would create new, empty registries and leave the old ones,
 // with their images, to nobody.
 func checkRename(spec *xdocr.Spec, obs *observed) error {
+	var renamed []string
 	for region, o := range obs.registries {
-		if want := xdocr.RegistryName(spec.RegistryName, region); o.name != "" && o.name != want {
-			return fmt.Errorf("spec.registryName: the registry in %s is %s, but the spec would name it %s; registries cannot be renamed: "+
-				"set registryName back, or create a new XDOCR and move the images", region, o.name, want)
+		if o.name != "" && o.name != xdocr.RegistryName(spec.RegistryName, region) {
+			renamed = append(renamed, region)
 		}
 	}
-	return nil
+	if len(renamed) == 0 {
+		return nil
+	}
+	slices.Sort(renamed) // one stable message whatever the map order
+	region := renamed[0]
+	return fmt.Errorf("spec.registryName: the registry in %s is %s, but the spec would name it %s; registries cannot be renamed: "+
+		"set registryName back, or create a new XDOCR and move the images", region, obs.registries[region].name, xdocr.RegistryName(spec.RegistryName, region))
 }
 
 // planRemovals keeps composing registries whose region left spec.regions while they
