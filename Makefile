@@ -83,3 +83,11 @@ xpkg: ## Build the provider, function and configuration packages (multi-arch, re
 .PHONY: dev
 dev: ## Run the provider against a local control plane and the DigitalOcean simulator (not yet available).
 	@echo "make dev is not yet available: it arrives with the end-to-end rig (see README.md)"
+
+.PHONY: function-golden
+function-golden: tools ## Rewrite the function's render golden files (test/render/testdata) after an intended change.
+	go test -count=1 -run 'TestRender$$' ./test/render/ -update
+
+.PHONY: bench-function
+bench-function: ## Benchmark the composition function (docs/benchmarks-function.md).
+	go test -run '^$$' -bench BenchmarkRunFunction -benchmem -count 5 ./functions/docr/
