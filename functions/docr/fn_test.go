@@ -579,6 +579,7 @@ regions: [nyc3, ams3]
 		"RetentionNegativeKeepLast":  {spec: ok + `retention: {keepLast: -1}`, want: []string{"spec.retention.keepLast: must be a whole number from 0 to 100000, not -1"}},
 		"RetentionFractionKeepLast":  {spec: ok + `retention: {keepLast: 2.5}`, want: []string{"spec.retention.keepLast: must be a whole number from 0 to 100000, not 2.5"}},
 		"RetentionBadRegexp":         {spec: ok + `retention: {keepLast: 3, protect: ["^v(1"]}`, want: []string{`spec.retention.protect[0]: "^v(1" is not a regular expression (RE2 syntax)`}},
+		"RetentionHugeRegexp":        {spec: ok + `retention: {keepLast: 3, protect: ["` + strings.Repeat("a", 300) + `"]}`, want: []string{"spec.retention.protect[0]: is 300 characters long; keep expressions under 256"}},
 		"RetentionBadGlob":           {spec: ok + `retention: {keepLast: 3, repositories: ["team-["]}`, want: []string{`spec.retention.repositories[0]: "team-[" is not a glob`}},
 		"RetentionBadSchedule":       {spec: ok + `retention: {keepLast: 3, schedule: "daily"}`, want: []string{`spec.retention.schedule: "daily" is not a 5-field cron schedule`}},
 		"RetentionBadTimeZone":       {spec: ok + `retention: {keepLast: 3, timeZone: Nowhere/Town}`, want: []string{`spec.retention.timeZone: "Nowhere/Town" is not an IANA time zone`}},

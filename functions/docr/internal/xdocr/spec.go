@@ -22,6 +22,9 @@ const (
 	MaxClusters = 50
 	// MaxNameLength is DigitalOcean's limit for a registry name.
 	MaxNameLength = 63
+	// maxPatternLength bounds retention globs and regular expressions (the XRD says
+	// the same); they are compiled on every reconcile.
+	maxPatternLength = 256
 )
 
 // Tier is a DigitalOcean Container Registry subscription tier.
@@ -342,7 +345,7 @@ func parseRetention(d *decoder, f map[string]*structpb.Value) *Retention {
 	r := &Retention{DryRun: d.boolean(f, "dryRun", p+".dryRun", true), Schedule: DefaultRetentionSchedule}
 	r.Repositories = d.strings(f, "repositories", p+".repositories")
 	for i, g := range r.Repositories {
-		if _, err := path.Match(g, ""); err != nil || g == "" {
+		if _, err := path.Match(g, ""); err != nil || g == "" || len(g) > maxPatternLength {
 			d.problems.add(index(p+".repositories", i), "%q is not a glob; use patterns such as \"web\" or \"team-*\"", g)
 		}
 	}
@@ -359,6 +362,10 @@ func parseRetention(d *decoder, f map[string]*structpb.Value) *Retention {
 	}
 	r.Protect = d.strings(f, "protect", p+".protect")
 	for i, re := range r.Protect {
+		if len(re) > maxPatternLength {
+			d.problems.add(index(p+".protect", i), "is %d characters long; keep expressions under %d", len(re), maxPatternLength)
+			continue
+		}
 		if _, err := regexp.Compile(re); err != nil {
 			d.problems.add(index(p+".protect", i), "%q is not a regular expression (RE2 syntax): %v", re, err)
 		}
