@@ -242,28 +242,38 @@ func TestRetention(t *testing.T) {
 		t.Errorf("%d bulk tags, want %d", n, bulkTags)
 	}
 
-	// A garbage collection frees exactly the removed manifests and blobs.
+	// The scheduled garbage collection frees exactly the removed manifests
+	// and blobs: the two kinds together, as a user would set them up.
 	before, _ := e.Sim.Registry("reg")
-	gc, _, err := e.DO.Registries.StartGarbageCollection(context.Background(), "reg", &godo.StartGarbageCollectionRequest{Type: godo.GCTypeUntaggedManifestsAndUnreferencedBlobs})
-	if err != nil {
+	gcs := &v1alpha1.GarbageCollectionSchedule{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: e.Namespace}}
+	gcs.Spec.ProviderConfigReference = gcenv.ProviderConfigRef()
+	gcs.Spec.ForProvider = v1alpha1.GarbageCollectionScheduleParameters{RegistryTarget: v1alpha1.RegistryTarget{RegistryName: "reg"}, Schedule: "0 4 * * *"}
+	if err := e.Kube.Create(context.Background(), gcs); err != nil {
 		t.Fatal(err)
 	}
+	e.Eventually("schedule observed", func() (bool, error) {
+		err := e.Kube.Get(context.Background(), types.NamespacedName{Namespace: e.Namespace, Name: "nightly"}, gcs)
+		return err == nil && gcs.Status.AtProvider.NextRunTime != nil, err
+	})
+	e.Clock.SetTime(start.Add(time.Hour))
+	e.Eventually("garbage collection started", func() (bool, error) { return len(e.Runs("reg")) == 1, nil })
 	e.Clock.Step(10 * time.Second)
 	var run docrsim.GarbageCollectionInfo
-	e.Eventually("garbage collection succeeded", func() (bool, error) {
-		for _, r := range e.Runs("reg") {
-			if r.UUID == gc.UUID {
-				run = r
-			}
-		}
-		return run.Status == docrsim.GCStatusSucceeded, nil
+	e.Eventually("garbage collection succeeded, in the schedule's status", func() (bool, error) {
+		run = e.Runs("reg")[0]
+		err := e.Kube.Get(context.Background(), types.NamespacedName{Namespace: e.Namespace, Name: "nightly"}, gcs)
+		lr := gcs.Status.AtProvider.LastRun
+		return err == nil && run.Status == docrsim.GCStatusSucceeded && lr != nil && lr.Status == docrsim.GCStatusSucceeded, err
 	})
+	if run.Type != string(godo.GCTypeUntaggedManifestsAndUnreferencedBlobs) {
+		t.Errorf("run type %q", run.Type)
+	}
 	after, _ := e.Sim.Registry("reg")
 	if got := before.StorageUsageBytes - after.StorageUsageBytes; got != wantFreed || got != st.ReclaimableBytes {
 		t.Errorf("storage went down by %d bytes; want %d (removed manifests and blobs), status said %d", got, wantFreed, st.ReclaimableBytes)
 	}
-	if run.FreedBytes != wantFreed {
-		t.Errorf("the run freed %d bytes, want %d", run.FreedBytes, wantFreed)
+	if run.FreedBytes != wantFreed || gcs.Status.AtProvider.TotalFreedBytes != wantFreed {
+		t.Errorf("the run freed %d bytes, the schedule counts %d, want %d", run.FreedBytes, gcs.Status.AtProvider.TotalFreedBytes, wantFreed)
 	}
 	e.Eventually("DeletedTags event", func() (bool, error) { return e.HasEvent("app", "DeletedTags"), nil })
 }
