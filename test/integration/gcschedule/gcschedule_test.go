@@ -437,3 +437,19 @@ func TestSteadyStateOneRequestPerPoll(t *testing.T) {
 		t.Errorf("%d reconciles made %d other requests; want only the active-run check", active, other)
 	}
 }
+
+// TestRequeuedAtTheSlotNotThePoll runs on the real clock with a one-hour
+// poll interval: runs at successive minute slots can only happen because the
+// reconcile is requeued for the slot.
+func TestRequeuedAtTheSlotNotThePoll(t *testing.T) {
+	e := gcenv.New(t, gcenv.Options{RealClock: true, Poll: time.Hour, Registries: seeded(time.Now().Add(-24 * time.Hour)), GCPhases: quickGC})
+	create(t, e, "minutely", func(p *v1alpha1.GarbageCollectionScheduleParameters) { p.Schedule = "* * * * *" })
+	// The current minute's slot is in its window: it runs at once. The next
+	// minute's slot runs when it comes.
+	e.Eventually("two runs", func() (bool, error) { return len(e.Runs("reg")) >= 2, nil })
+	rs := e.Runs("reg")
+	first, second := rs[0].CreatedAt, rs[1].CreatedAt
+	if next := first.Truncate(time.Minute).Add(time.Minute); second.Before(next) {
+		t.Errorf("second run at %s, before the slot %s after the first run", second, next)
+	}
+}

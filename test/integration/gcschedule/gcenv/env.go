@@ -30,6 +30,7 @@ import (
 
 	"github.com/digitalocean/godo"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -68,6 +69,11 @@ type Options struct {
 	Registries []docrsim.SeedRegistry
 	// GCPhases of the simulator's garbage collections.
 	GCPhases docrsim.GCPhases
+	// RealClock runs controllers and simulator on the real clock (Start
+	// and Env.Clock are unused then).
+	RealClock bool
+	// Poll overrides the poll interval.
+	Poll time.Duration
 }
 
 // New starts a simulator and the two controllers on the shared control
@@ -76,6 +82,14 @@ type Options struct {
 func New(t *testing.T, o Options) *Env {
 	t.Helper()
 	clk := clocktesting.NewFakeClock(o.Start)
+	var c clock.Clock = clk
+	if o.RealClock {
+		clk, c = nil, nil
+	}
+	poll := Poll
+	if o.Poll > 0 {
+		poll = o.Poll
+	}
 	regs := append([]docrsim.SeedRegistry(nil), o.Registries...)
 	for i := range regs {
 		regs[i].Account = env.Account
@@ -89,8 +103,8 @@ func New(t *testing.T, o Options) *Env {
 		// are not what these tests are about.
 		Sim:    docrsim.Options{Registries: regs, GCPhases: o.GCPhases, RateLimit: docrsim.RateLimit{Disabled: true}},
 		Setups: []func(ctrl.Manager, options.Options) error{gcschedule.Setup, retentionpolicy.Setup},
-		Poll:   Poll,
-		Clock:  clk,
+		Poll:   poll,
+		Clock:  c,
 	})
 	return &Env{Env: e, T: t, Clock: clk, DO: e.DO(t)}
 }
