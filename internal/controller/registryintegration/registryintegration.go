@@ -150,6 +150,48 @@ func (e *external) remove(ctx context.Context, id string, names []string) error 
 	return nil
 }
 
+// sharedWith returns the registries that other RegistryIntegrations (in any
+// namespace, not being deleted) have applied to the same cluster. Removing
+// one of them would break those objects, which cannot notice (DigitalOcean
+// does not say which registries a cluster has), so they are left integrated.
+func (e *external) sharedWith(ctx context.Context, mg *v1alpha1.RegistryIntegration) (map[string]bool, error) {
+	l := &v1alpha1.RegistryIntegrationList{}
+	if err := e.kube.List(ctx, l); err != nil {
+		return nil, errors.Wrap(err, "cannot list RegistryIntegrations sharing the cluster")
+	}
+	shared := map[string]bool{}
+	for i := range l.Items {
+		o := &l.Items[i]
+		if o.GetUID() == mg.GetUID() || meta.WasDeleted(o) || o.Spec.ForProvider.ClusterID != mg.Spec.ForProvider.ClusterID {
+			continue
+		}
+		for _, r := range Applied(o) {
+			shared[r] = true
+		}
+	}
+	return shared, nil
+}
+
+// removable splits names into those to DELETE and those other objects still
+// use.
+func (e *external) removable(ctx context.Context, mg *v1alpha1.RegistryIntegration, names []string) (del, keep []string, err error) {
+	if len(names) == 0 {
+		return nil, nil, nil
+	}
+	shared, err := e.sharedWith(ctx, mg)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names {
+		if shared[n] {
+			keep = append(keep, n)
+		} else {
+			del = append(del, n)
+		}
+	}
+	return del, keep, nil
+}
+
 func (e *external) desired(ctx context.Context, mg *v1alpha1.RegistryIntegration) ([]string, error) {
 	return registryref.Names(ctx, e.kube, mg, mg.Spec.ForProvider.RegistryTargets)
 }
@@ -295,12 +337,23 @@ func (e *external) Update(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 		}
 	}
 	if len(remove) > 0 && len(errs) == 0 {
-		// A failed DELETE keeps the registries recorded as applied, so that
-		// the next reconcile removes them again: never assume success.
-		if err := e.remove(ctx, id, remove); err != nil {
+		del, keep, err := e.removable(ctx, mg, remove)
+		switch {
+		case err != nil:
 			errs = append(errs, err)
-		} else {
-			now, _ = diff(now, remove)
+		case len(del) > 0:
+			// A failed DELETE keeps the registries recorded as applied, so
+			// that the next reconcile removes them again: never assume
+			// success.
+			if err := e.remove(ctx, id, del); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			now, _ = diff(now, del)
+		}
+		if err == nil {
+			// Still used by others: no longer this object's.
+			now, _ = diff(now, keep)
 		}
 	}
 	if err := e.persistApplied(ctx, mg, now); err != nil {
@@ -316,8 +369,14 @@ func (e *external) Delete(ctx context.Context, mg *v1alpha1.RegistryIntegration)
 		return managed.ExternalDelete{}, nil
 	}
 	id := mg.Spec.ForProvider.ClusterID
-	if err := e.remove(ctx, id, applied); err != nil {
+	del, _, err := e.removable(ctx, mg, applied)
+	if err != nil {
 		return managed.ExternalDelete{}, err
+	}
+	if len(del) > 0 {
+		if err := e.remove(ctx, id, del); err != nil {
+			return managed.ExternalDelete{}, err
+		}
 	}
 	if err := e.persistApplied(ctx, mg, nil); err != nil {
 		return managed.ExternalDelete{}, err

@@ -29,6 +29,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -634,5 +635,85 @@ func TestMemoTTL(t *testing.T) {
 		if got := memoTTL(poll); got != want {
 			t.Errorf("memoTTL(%s) = %s, want %s", poll, got, want)
 		}
+	}
+}
+
+// A registry another RegistryIntegration applied to the same cluster is not
+// removed: that object could not notice (DigitalOcean does not say which
+// registries a cluster has).
+func TestSharedRegistriesStay(t *testing.T) {
+	other := func(name, cluster string, applied []string, mods ...mgOpt) *v1alpha1.RegistryIntegration {
+		o := integration(append([]mgOpt{withApplied(applied...)}, mods...)...)
+		o.Name, o.Namespace, o.UID = name, "other-ns", types.UID("uid-"+name)
+		o.Spec.ForProvider.ClusterID = cluster
+		return o
+	}
+	cases := map[string]struct {
+		op     string
+		mg     *v1alpha1.RegistryIntegration
+		others []*v1alpha1.RegistryIntegration
+		stored []string
+		calls  []string
+	}{
+		"UpdateKeepsShared": {
+			op:     "Update",
+			mg:     integration(withNames("a"), withApplied("a", "b", "c"), withStatus(true)),
+			others: []*v1alpha1.RegistryIntegration{other("o1", clusterID, []string{"b"})},
+			stored: []string{"a"},
+			calls:  []string{"DELETE c-1 c"},
+		},
+		"DeleteKeepsShared": {
+			op:     "Delete",
+			mg:     integration(withNames("a"), withApplied("a", "b"), deleting()),
+			others: []*v1alpha1.RegistryIntegration{other("o1", clusterID, []string{"b"})},
+			calls:  []string{"DELETE c-1 a"},
+		},
+		"DeleteAllShared": {
+			op:     "Delete",
+			mg:     integration(withNames("a"), withApplied("a"), deleting()),
+			others: []*v1alpha1.RegistryIntegration{other("o1", clusterID, []string{"a"})},
+		},
+		"OtherClusterOrDeletedDoNotCount": {
+			op: "Delete",
+			mg: integration(withNames("a"), withApplied("a", "b"), deleting()),
+			others: []*v1alpha1.RegistryIntegration{
+				other("o1", "another-cluster", []string{"a"}),
+				other("o2", clusterID, []string{"b"}, deleting()),
+			},
+			calls: []string{"DELETE c-1 a,b"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			b := fake.NewClientBuilder().WithScheme(scheme(t))
+			stored := tc.mg.DeepCopy()
+			stored.SetDeletionTimestamp(nil)
+			b = b.WithObjects(stored)
+			for _, o := range tc.others {
+				b = b.WithObjects(o)
+			}
+			kube := b.Build()
+			api := &fakeAPI{}
+			e := newExternal(t, kube, api, nil)
+			var err error
+			if tc.op == "Update" {
+				_, err = e.Update(context.Background(), tc.mg)
+			} else {
+				_, err = e.Delete(context.Background(), tc.mg)
+			}
+			if err != nil {
+				t.Fatalf("%s() error = %v", tc.op, err)
+			}
+			got := &v1alpha1.RegistryIntegration{}
+			if err := kube.Get(context.Background(), client.ObjectKeyFromObject(tc.mg), got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.stored, Applied(got)); diff != "" {
+				t.Errorf("persisted applied -want +got:\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.calls, api.calls); diff != "" {
+				t.Errorf("API calls -want +got:\n%s", diff)
+			}
+		})
 	}
 }
