@@ -420,3 +420,23 @@ func mustRead(path string) string {
 	}
 	return string(b)
 }
+
+// BenchmarkStartStop measures a full control plane start (until every component is ready)
+// and stop, reporting the startup time as start-ms.
+func BenchmarkStartStop(b *testing.B) {
+	if testing.Short() {
+		b.Skip("needs the local control plane: skipped with -short")
+	}
+	var total time.Duration
+	for b.Loop() {
+		cp, err := controlplane.Start(context.Background(), controlplane.Options{Logf: func(string, ...any) {}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += cp.StartupTime
+		if err := cp.Stop(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "start-ms")
+}
