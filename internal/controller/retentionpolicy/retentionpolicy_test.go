@@ -177,6 +177,14 @@ func (h *harness) reconcile(t *testing.T, mg *v1alpha1.RetentionPolicy) (updated
 	return true, err
 }
 
+// mustReconcile reconciles and fails the test on an error.
+func (h *harness) mustReconcile(t *testing.T, mg *v1alpha1.RetentionPolicy) {
+	t.Helper()
+	if _, err := h.reconcile(t, mg); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
 func TestDryRunDeletesNothing(t *testing.T) {
 	h := newHarness()
 	mg := policy()
@@ -197,12 +205,12 @@ func TestDryRunDeletesNothing(t *testing.T) {
 	// Not due again until the next slot.
 	reads := h.api.calls["Repositories"]
 	h.clock.Step(time.Hour)
-	h.reconcile(t, mg)
+	h.mustReconcile(t, mg)
 	if h.api.calls["Repositories"] != reads {
 		t.Error("evaluated again before the next slot")
 	}
 	h.clock.SetTime(t0.Add(24 * time.Hour))
-	h.reconcile(t, mg)
+	h.mustReconcile(t, mg)
 	if h.api.calls["Repositories"] != reads+1 {
 		t.Error("not evaluated at the next slot")
 	}
@@ -214,11 +222,11 @@ func TestDryRunDeletesNothing(t *testing.T) {
 func TestSpecChangeEvaluatesAgain(t *testing.T) {
 	h := newHarness()
 	mg := policy()
-	h.reconcile(t, mg)
+	h.mustReconcile(t, mg)
 	reads := h.api.calls["Repositories"]
 	mg.Spec.ForProvider.KeepLast = ptr.To[int32](4)
 	mg.Generation = 2
-	h.reconcile(t, mg)
+	h.mustReconcile(t, mg)
 	if h.api.calls["Repositories"] != reads+1 || mg.Status.AtProvider.Candidates != 0 {
 		t.Errorf("after the spec change: %d evaluations, %d candidates", h.api.calls["Repositories"]-reads, mg.Status.AtProvider.Candidates)
 	}

@@ -115,10 +115,9 @@ func TestWeeklyAcrossDST(t *testing.T) {
 	})
 
 	type step struct {
-		name    string
-		before  time.Time // no new run at this instant
-		slot    time.Time // a run starts at exactly this instant
-		settled time.Time // by then the run finished
+		name   string
+		before time.Time // no new run at this instant
+		slot   time.Time // a run starts at exactly this instant
 	}
 	steps := []step{
 		{name: "winter", before: at("2026-03-01T07:59:59Z"), slot: at("2026-03-01T08:00:00Z")},
