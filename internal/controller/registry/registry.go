@@ -37,7 +37,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -74,6 +73,11 @@ const (
 	terminalRetryAfter = time.Hour
 	// limitRetryAfter is shorter: a Subscription can lift a registry limit.
 	limitRetryAfter = 10 * time.Minute
+	// freshFor is how long an answer from DigitalOcean stands for the
+	// registry. It is wall time, shorter than any sensible poll interval:
+	// it only spares requests to reconciles that the provider's own writes
+	// trigger right after an observation or a create.
+	freshFor = 900 * time.Millisecond
 )
 
 // Reasons of the Ready condition for refused creates.
@@ -136,11 +140,6 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		// The controller's own status writes do not trigger reconciles (the
-		// reconciler requeues explicitly where it needs to): spec,
-		// annotation (external name, pause) and label changes, deletion
-		// (which bumps the generation) and polls do.
-		WithEventFilter(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})).
 		For(&v1alpha1.Registry{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
@@ -148,8 +147,13 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 // memo is what the controller remembers about one Registry between
 // reconciles, to save requests. Losing it (a restart) costs a request or two.
 type memo struct {
-	// created is POST's answer, observed once instead of a GET.
-	created *godo.Registry
+	// fresh: last (POST's answer, or a GET's) is younger than
+	// freshFor and stands for the registry without a request. Reconciles
+	// triggered by the provider's own writes (status, annotations) do not
+	// each ask DigitalOcean again.
+	freshUntil time.Time
+	freshGen   int64
+	freshName  string
 	// deleted: DELETE succeeded, the registry is gone.
 	deleted bool
 	// refused is a create refused for a reason only the user can fix.
@@ -216,6 +220,15 @@ type external struct {
 	api   API
 	memos *memos
 	clock clock.PassiveClock
+	// now is the wall clock of freshFor (time.Now when nil).
+	now func() time.Time
+}
+
+func (e *external) wall() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
 }
 
 // registryName is the external name, checked against DigitalOcean's rules.
@@ -243,7 +256,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 		return managed.ExternalObservation{}, err
 	}
 	var (
-		created       *godo.Registry
+		fresh         bool
 		deleted       bool
 		refused       *refusal
 		askGC         bool
@@ -252,7 +265,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 		last          *godo.Registry
 	)
 	e.memos.with(cr.GetUID(), func(m *memo) {
-		created, m.created = m.created, nil
+		fresh = m.last != nil && m.freshName == name && m.freshGen == cr.GetGeneration() && e.wall().Before(m.freshUntil)
 		deleted, refused = m.deleted, m.refused
 		lastWasExists, last = m.lastWasRegistry, m.last
 		askGC = m.lastWasRegistry && m.last != nil && (m.gcActive || now.Sub(m.gcCheckedAt) >= gcEvery)
@@ -278,8 +291,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 		e.memos.with(cr.GetUID(), func(m *memo) { m.refused = nil })
 	}
 
-	if created != nil && created.Name == name {
-		return e.observed(cr, name, created), nil
+	if fresh && !meta.WasDeleted(cr) {
+		return e.observed(cr, name, last), nil
 	}
 
 	if askGC && !meta.WasDeleted(cr) {
@@ -328,7 +341,13 @@ func (e *external) observeGC(ctx context.Context, cr *v1alpha1.Registry, name st
 // observed records a registry DigitalOcean returned.
 func (e *external) observed(cr *v1alpha1.Registry, name string, r *godo.Registry) managed.ExternalObservation {
 	setRegistry(cr, name, r)
-	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasRegistry, m.last = true, r })
+	e.memos.with(cr.GetUID(), func(m *memo) {
+		if m.last != r {
+			// A new answer from DigitalOcean: fresh for a moment.
+			m.freshUntil, m.freshGen, m.freshName = e.wall().Add(freshFor), cr.GetGeneration(), name
+		}
+		m.lastWasRegistry, m.last = true, r
+	})
 	cr.SetConditions(xpv2.Available())
 	return managed.ExternalObservation{
 		ResourceExists:    true,
@@ -372,7 +391,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Registry) (managed.E
 	}
 	now := e.clock.Now()
 	// A new registry has no garbage collection running.
-	e.memos.with(cr.GetUID(), func(m *memo) { m.created, m.refused, m.deleted, m.gcCheckedAt, m.gcActive = r, nil, false, now, false })
+	e.memos.with(cr.GetUID(), func(m *memo) {
+		m.last, m.lastWasRegistry, m.refused, m.deleted, m.gcCheckedAt, m.gcActive = r, true, nil, false, now, false
+		m.freshUntil, m.freshGen, m.freshName = e.wall().Add(freshFor), cr.GetGeneration(), name
+	})
 	return managed.ExternalCreation{ConnectionDetails: connectionDetails(name)}, nil
 }
 

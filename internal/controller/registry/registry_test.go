@@ -293,11 +293,15 @@ func TestRequestBudget(t *testing.T) {
 			return nil, apiErr(404, "no active garbage collection")
 		},
 	}
-	e := &external{api: api, memos: newMemos(), clock: fc}
+	e := &external{api: api, memos: newMemos(), clock: fc, now: fc.Now}
 	ctx := context.Background()
 	cr := newRegistry()
 	step := func(name string, fn func() error, wantCalls ...string) {
 		t.Helper()
+		if strings.HasPrefix(name, "poll") {
+			// Polls are more than freshFor apart.
+			fc.Step(time.Second)
+		}
 		api.calls = nil
 		if err := fn(); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -319,7 +323,9 @@ func TestRequestBudget(t *testing.T) {
 	step("create: observe", observe(false), "GET reg")
 	step("create: create", func() error { _, err := e.Create(ctx, cr); return err }, "POST reg nyc3")
 	step("create: re-observe", observe(true))
+	step("create: reconcile caused by its own status write", observe(true))
 	step("poll 1", observe(true), "GET reg")
+	step("reconcile caused by the poll's status write", observe(true))
 	fc.Step(gcEvery)
 	step("poll 2: GC due", observe(true), "GET-GC reg")
 	step("poll 3", observe(true), "GET reg")
@@ -365,7 +371,7 @@ func TestRefusedCreateIsNotRetried(t *testing.T) {
 		get:    func(string) (*godo.Registry, error) { return nil, apiErr(404, "not found") },
 		create: func(*godo.RegistryCreateRequest) (*godo.Registry, error) { return nil, apiErr(409, "taken") },
 	}
-	e := &external{api: api, memos: newMemos(), clock: fc}
+	e := &external{api: api, memos: newMemos(), clock: fc, now: fc.Now}
 	ctx := context.Background()
 	cr := newRegistry()
 	if _, err := e.Observe(ctx, cr); err != nil {

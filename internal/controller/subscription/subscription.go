@@ -39,7 +39,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -63,6 +62,9 @@ const (
 	// refusedRetryAfter: a tier change DigitalOcean refused (not eligible) is
 	// retried after this long or when the Subscription changes.
 	refusedRetryAfter = 10 * time.Minute
+	// freshFor is how long an answer from DigitalOcean stands for the
+	// subscription (wall time, shorter than any sensible poll interval).
+	freshFor = 900 * time.Millisecond
 )
 
 // Reasons of the Ready condition.
@@ -127,11 +129,6 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		// The controller's own status writes do not trigger reconciles (the
-		// reconciler requeues explicitly where it needs to): spec,
-		// annotation (external name, pause) and label changes, deletion
-		// (which bumps the generation) and polls do.
-		WithEventFilter(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, predicate.LabelChangedPredicate{})).
 		For(&v1alpha1.Subscription{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
@@ -139,8 +136,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 // memo is what the controller remembers about one Subscription between
 // reconciles, to save requests.
 type memo struct {
-	// answer is POST's answer, observed once instead of a GET.
-	answer           *godo.RegistrySubscription
+	// freshUntil: last (POST's answer or a GET's) stands for the
+	// subscription without a request until then, sparing the reconciles
+	// the provider's own writes trigger.
+	freshUntil       time.Time
+	freshGen         int64
 	deleted          bool
 	refused          *refusal
 	lastWasSub       bool
@@ -202,6 +202,15 @@ type external struct {
 	memos  *memos
 	clock  clock.PassiveClock
 	record event.Recorder
+	// now is the wall clock of freshFor (time.Now when nil).
+	now func() time.Time
+}
+
+func (e *external) wall() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
 }
 
 func policyOf(cr *v1alpha1.Subscription) v1alpha1.SubscriptionPolicy {
@@ -225,7 +234,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 		return managed.ExternalObservation{}, errors.Errorf("spec.forProvider.tier must be one of %s, not %q", strings.Join(tiers, ", "), cr.Spec.ForProvider.Tier)
 	}
 	var (
-		answer     *godo.RegistrySubscription
+		fresh      bool
 		deleted    bool
 		refused    *refusal
 		askOptions bool
@@ -233,7 +242,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 		now        = e.clock.Now()
 	)
 	e.memos.with(cr.GetUID(), func(m *memo) {
-		answer, m.answer = m.answer, nil
+		fresh = m.last != nil && m.freshGen == cr.GetGeneration() && e.wall().Before(m.freshUntil)
 		deleted, refused = m.deleted, m.refused
 		askOptions = m.lastWasSub && m.last != nil && now.Sub(m.optionsCheckedAt) >= optionsEvery
 		last = m.last
@@ -257,8 +266,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Subscription) (mana
 		e.memos.with(cr.GetUID(), func(m *memo) { m.refused = nil })
 	}
 
-	if answer != nil {
-		return e.observed(cr, answer), nil
+	if fresh {
+		return e.observed(cr, last), nil
 	}
 
 	if askOptions {
@@ -319,7 +328,12 @@ func clamp(v uint64) int64 { return int64(min(v, uint64(1<<63-1))) }
 
 func (e *external) observed(cr *v1alpha1.Subscription, s *godo.RegistrySubscription) managed.ExternalObservation {
 	setSubscription(&cr.Status.AtProvider, s)
-	e.memos.with(cr.GetUID(), func(m *memo) { m.lastWasSub, m.last = true, s })
+	e.memos.with(cr.GetUID(), func(m *memo) {
+		if m.last != s {
+			m.freshUntil, m.freshGen = e.wall().Add(freshFor), cr.GetGeneration()
+		}
+		m.lastWasSub, m.last = true, s
+	})
 	return e.result(cr)
 }
 
@@ -378,7 +392,10 @@ func (e *external) set(ctx context.Context, cr *v1alpha1.Subscription) error {
 		e.memos.with(cr.GetUID(), func(m *memo) { m.refused = ref })
 		return rerr
 	}
-	e.memos.with(cr.GetUID(), func(m *memo) { m.answer, m.refused = s, nil })
+	e.memos.with(cr.GetUID(), func(m *memo) {
+		m.last, m.lastWasSub, m.refused = s, true, nil
+		m.freshUntil, m.freshGen = e.wall().Add(freshFor), cr.GetGeneration()
+	})
 	if e.record != nil && from != "" && from != want {
 		e.record.Event(cr, event.Normal(reasonTierChanged, "Changed the account's registry subscription from "+from+" to "+want))
 	}

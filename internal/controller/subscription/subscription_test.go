@@ -108,7 +108,8 @@ func newSub(tier string, p v1alpha1.SubscriptionPolicy) *v1alpha1.Subscription {
 
 func newExternal(api *fakeAPI) (*external, *recorder) {
 	r := &recorder{}
-	return &external{api: api, memos: newMemos(), clock: clocktesting.NewFakeClock(t0), record: r}, r
+	fc := clocktesting.NewFakeClock(t0)
+	return &external{api: api, memos: newMemos(), clock: fc, record: r, now: fc.Now}, r
 }
 
 func TestObserve(t *testing.T) {
@@ -185,8 +186,12 @@ func TestLifecycle(t *testing.T) {
 	e, rec := newExternal(api)
 	ctx := context.Background()
 	cr := newSub("basic", "")
+	fc := e.clock.(*clocktesting.FakeClock)
 	step := func(name string, fn func() error, wantCalls ...string) {
 		t.Helper()
+		if !strings.Contains(name, "re-observe") && !strings.Contains(name, "own write") {
+			fc.Step(time.Second) // polls are more than freshFor apart
+		}
 		api.calls = nil
 		if err := fn(); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -209,11 +214,13 @@ func TestLifecycle(t *testing.T) {
 	step("observe below", observe(false), "GET subscription")
 	step("upgrade", update, "POST subscription basic")
 	step("re-observe from POST's answer", observe(true))
+	step("reconcile caused by its own write", observe(true))
 	want := v1alpha1.SubscriptionObservation{Tier: "basic", IncludedRepositories: 5, IncludedStorageBytes: 5 << 30, AllowStorageOverage: true,
 		MonthlyPriceInCents: 500, CreatedAt: &metav1.Time{Time: t0}, UpdatedAt: &metav1.Time{Time: t0}}
 	if diff := cmp.Diff(want, cr.Status.AtProvider); diff != "" {
 		t.Errorf("atProvider: -want +got:\n%s", diff)
 	}
+	fc.Step(optionsEvery)
 	step("options poll", observe(true), "GET options")
 	if !cr.Status.AtProvider.Eligible {
 		t.Error("eligible for basic: got false")
@@ -230,7 +237,7 @@ func TestLifecycle(t *testing.T) {
 	cr.Spec.ForProvider.Tier = "professional"
 	cr.SetGeneration(2)
 	api.refuse["professional"] = []string{"OverStorageLimit"}
-	step("observe", observe(false))
+	step("observe the changed spec", observe(false), "GET subscription")
 	api.calls = nil
 	err := update()
 	if err == nil || !strings.Contains(err.Error(), `DigitalOcean refused tier "professional" (spec.forProvider.tier): 412 Precondition Failed: registry is not eligible for tier because: [OverStorageLimit]`) {
