@@ -244,38 +244,10 @@ func (s *Server) integrate(add, legacy bool) apiFunc {
 		if len(req.ClusterUUIDs) == 0 {
 			return unprocessable("cluster_uuids needs at least one cluster ID")
 		}
-		type job struct{ kubeconfig, registry string }
-		var jobs []job
-		s.mu.Lock()
-		s.settleLocked(c.now)
-		names := req.Registries
-		if legacy || len(names) == 0 {
-			r, rep, found := c.legacyRegistry()
-			if !found {
-				s.mu.Unlock()
-				return rep
-			}
-			names = []string{r.Name}
+		names, jobs, rep, found := s.integrationPlan(c, req, legacy)
+		if !found {
+			return rep
 		}
-		for _, n := range names {
-			if _, rep, found := c.lookupRegistry(n); !found {
-				s.mu.Unlock()
-				return rep
-			}
-		}
-		for _, id := range req.ClusterUUIDs {
-			cl := s.w.Clusters[id]
-			if cl == nil || cl.Account != c.acct.Name {
-				s.mu.Unlock()
-				return notFound(fmt.Sprintf("kubernetes cluster %q not found", id))
-			}
-			if cl.Kubeconfig != "" {
-				for _, n := range names {
-					jobs = append(jobs, job{cl.Kubeconfig, n})
-				}
-			}
-		}
-		s.mu.Unlock()
 
 		for _, j := range jobs {
 			var err error
@@ -293,28 +265,69 @@ func (s *Server) integrate(add, legacy bool) apiFunc {
 			}
 		}
 
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, id := range req.ClusterUUIDs {
-			cl := s.w.Clusters[id]
-			if cl == nil {
-				continue
-			}
-			for _, n := range names {
-				has := slices.Contains(cl.Registries, n)
-				switch {
-				case add && !has:
-					cl.Registries = append(cl.Registries, n)
-				case !add && has:
-					cl.Registries = slices.DeleteFunc(cl.Registries, func(x string) bool { return x == n })
-				}
-			}
-			sort.Strings(cl.Registries)
-			cl.UpdatedAt = c.now
-		}
-		s.persistLocked()
+		s.recordIntegration(c, req.ClusterUUIDs, names, add)
 		return noContent(true)
 	}
+}
+
+type integrationJob struct{ kubeconfig, registry string }
+
+// integrationPlan validates an integration request and lists the Secrets to write or
+// delete in clusters that have a kubeconfig.
+func (s *Server) integrationPlan(c *call, req clusterRegistriesRequest, legacy bool) ([]string, []integrationJob, reply, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settleLocked(c.now)
+	names := req.Registries
+	if legacy || len(names) == 0 {
+		r, rep, found := c.legacyRegistry()
+		if !found {
+			return nil, nil, rep, false
+		}
+		names = []string{r.Name}
+	}
+	for _, n := range names {
+		if _, rep, found := c.lookupRegistry(n); !found {
+			return nil, nil, rep, false
+		}
+	}
+	var jobs []integrationJob
+	for _, id := range req.ClusterUUIDs {
+		cl := s.w.Clusters[id]
+		if cl == nil || cl.Account != c.acct.Name {
+			return nil, nil, notFound(fmt.Sprintf("kubernetes cluster %q not found", id)), false
+		}
+		if cl.Kubeconfig != "" {
+			for _, n := range names {
+				jobs = append(jobs, integrationJob{cl.Kubeconfig, n})
+			}
+		}
+	}
+	return names, jobs, reply{}, true
+}
+
+// recordIntegration notes which registries the clusters have.
+func (s *Server) recordIntegration(c *call, clusterIDs, names []string, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range clusterIDs {
+		cl := s.w.Clusters[id]
+		if cl == nil {
+			continue
+		}
+		for _, n := range names {
+			has := slices.Contains(cl.Registries, n)
+			switch {
+			case add && !has:
+				cl.Registries = append(cl.Registries, n)
+			case !add && has:
+				cl.Registries = slices.DeleteFunc(cl.Registries, func(x string) bool { return x == n })
+			}
+		}
+		sort.Strings(cl.Registries)
+		cl.UpdatedAt = c.now
+	}
+	s.persistLocked()
 }
 
 // kubeWriter writes DigitalOcean's registry pull Secrets into real clusters.

@@ -368,29 +368,50 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h apiFunc, fla
 	c := &call{s: s, r: r, body: body}
 	var rep reply
 	if flags&selfLocking != 0 {
-		c.now = now
-		c.acct = s.accountSnapshot(acctName)
-		if c.acct == nil {
-			rep = errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you")
-		} else {
-			rep = h(c)
-		}
+		rep = s.serveUnlocked(c, now, acctName, h)
 	} else {
-		s.mu.Lock()
-		c.now = s.clk.Now()
-		s.settleLocked(c.now)
-		c.acct = s.w.Accounts[acctName]
-		if c.acct == nil {
-			rep = errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you")
-		} else {
-			rep = h(c)
-		}
-		if rep.changed {
-			s.persistLocked()
-		}
-		s.mu.Unlock()
+		rep = s.serveLocked(c, acctName, h)
 	}
 	s.writeReply(w, r, rep)
+}
+
+// serveUnlocked runs a handler that takes the lock itself, answering 500 on a panic.
+func (s *Server) serveUnlocked(c *call, now time.Time, acctName string, h apiFunc) (rep reply) {
+	defer s.recoverTo(c, &rep)
+	c.now = now
+	c.acct = s.accountSnapshot(acctName)
+	if c.acct == nil {
+		return errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you")
+	}
+	return h(c)
+}
+
+func (s *Server) recoverTo(c *call, rep *reply) {
+	if p := recover(); p != nil {
+		if s.opts.Logf != nil {
+			s.opts.Logf("docrsim: handler panic on %s %s: %v", c.r.Method, c.r.URL.Path, p)
+		}
+		*rep = errReply(http.StatusInternalServerError, "server_error", "internal simulator error")
+	}
+}
+
+// serveLocked runs a handler under the lock. A bug that panics answers 500 in
+// DigitalOcean's shape and never leaves the lock held (which would hang every client).
+func (s *Server) serveLocked(c *call, acctName string, h apiFunc) (rep reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.recoverTo(c, &rep)
+	c.now = s.clk.Now()
+	s.settleLocked(c.now)
+	c.acct = s.w.Accounts[acctName]
+	if c.acct == nil {
+		return errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you")
+	}
+	rep = h(c)
+	if rep.changed {
+		s.persistLocked()
+	}
+	return rep
 }
 
 // accountSnapshot copies an account for handlers that do not hold the lock.
