@@ -219,6 +219,7 @@ func TestNoProcessLeftBehind(t *testing.T) {
 	}{
 		"SIGKILL":     {mode: "wait", signal: syscall.SIGKILL},
 		"SIGTERM":     {mode: "wait", signal: syscall.SIGTERM, dirRemoved: true},
+		"SIGINT":      {mode: "wait", signal: syscall.SIGINT, dirRemoved: true},
 		"panic":       {mode: "panic", wantOutput: "deliberate panic"},
 		"failed test": {mode: "fail", dirRemoved: true, wantOutput: "===== last 40 lines of kube-apiserver"},
 	}
