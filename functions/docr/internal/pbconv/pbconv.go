@@ -307,7 +307,7 @@ func (a *Arena) objectMeta(v reflect.Value) (*structpb.Value, error) {
 	m := objectMetaOf(v)
 	if m.UID != "" || m.ResourceVersion != "" || m.Generation != 0 || !m.CreationTimestamp.IsZero() ||
 		m.DeletionTimestamp != nil || m.DeletionGracePeriodSeconds != nil || len(m.OwnerReferences) > 0 ||
-		len(m.Finalizers) > 0 || len(m.ManagedFields) > 0 || m.SelfLink != "" {
+		len(m.Finalizers) > 0 || len(m.ManagedFields) > 0 {
 		fields := make(map[string]*structpb.Value, 8)
 		if err := a.encodeStruct(v, fields, nil); err != nil {
 			return nil, err
