@@ -96,7 +96,14 @@ func (s *Server) activeGCLocked(r *registry) *gcRun {
 // read-only while its run is active, applying late gives the result it would have had
 // at its end.
 func (s *Server) settleLocked(now time.Time) {
-	for _, r := range s.w.Registries {
+	// Only registries with unapplied runs are visited, so a request costs the same
+	// whatever the number of registries.
+	for name := range s.pendingGC {
+		r := s.w.Registries[name]
+		if r == nil {
+			delete(s.pendingGC, name)
+			continue
+		}
 		// Unapplied runs sit at the end of the history (normally just the last one;
 		// two when a run finished between this settle and a new start), oldest first.
 		first := len(r.GCs)
@@ -114,6 +121,9 @@ func (s *Server) settleLocked(now time.Time) {
 				// A cancelled run removes nothing (choice: DigitalOcean does not say).
 				g.Applied = true
 			}
+		}
+		if len(r.GCs) == 0 || r.GCs[len(r.GCs)-1].Applied {
+			delete(s.pendingGC, name)
 		}
 	}
 }
@@ -209,6 +219,7 @@ func (s *Server) startGC(c *call) reply {
 	}
 	g := &gcRun{UUID: s.w.nextID(), Registry: reg.Name, Type: req.Type, CreatedAt: c.now, Phases: s.opts.GCPhases}
 	reg.GCs = append(reg.GCs, g)
+	s.pendingGC[reg.Name] = true
 	return created(map[string]any{"garbage_collection": g.wire(c.now)})
 }
 

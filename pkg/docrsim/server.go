@@ -38,6 +38,8 @@ type Server struct {
 	mu     sync.Mutex
 	w      *world
 	tokens map[string]string // bearer token → account name
+	// pendingGC names registries whose last garbage collection is not applied yet.
+	pendingGC map[string]bool
 
 	limiter *rateLimiter
 	faults  *faultInjector
@@ -99,6 +101,12 @@ func (s *Server) initialWorld() (*world, error) {
 
 func (s *Server) setWorld(w *world) {
 	s.w = w
+	s.pendingGC = map[string]bool{}
+	for _, r := range w.Registries {
+		if n := len(r.GCs); n > 0 && !r.GCs[n-1].Applied {
+			s.pendingGC[r.Name] = true
+		}
+	}
 	s.tokens = map[string]string{}
 	for _, a := range w.Accounts {
 		for _, t := range a.Tokens {
