@@ -153,3 +153,34 @@ func want500(path string) int {
 	}
 	return http.StatusOK
 }
+
+func TestStartListensOnLoopbackOnly(t *testing.T) {
+	cases := map[string]struct {
+		addr    string
+		wantErr bool
+	}{
+		"Loopback":      {addr: "127.0.0.1:0"},
+		"Localhost":     {addr: "localhost:0"},
+		"Default":       {addr: ""},
+		"AllInterfaces": {addr: "0.0.0.0:0", wantErr: true},
+		"EmptyHost":     {addr: ":0", wantErr: true},
+		"OtherAddress":  {addr: "10.1.2.3:0", wantErr: true},
+		"NoPort":        {addr: "127.0.0.1", wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, err := New(Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			url, err := s.Start(tc.addr)
+			defer s.Close()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Start(%q) = %q, %v; wantErr %v", tc.addr, url, err, tc.wantErr)
+			}
+			if err == nil && !strings.HasPrefix(url, "http://127.0.0.1:") && !strings.HasPrefix(url, "http://[::1]:") {
+				t.Errorf("listening on %s", url)
+			}
+		})
+	}
+}
