@@ -129,7 +129,7 @@ func (l *rateLimiter) writeHeaders(w http.ResponseWriter, tw *tokenWindow, now t
 }
 
 // headers sets the headers for a request that is not counted (unauthenticated).
-func (l *rateLimiter) headers(w http.ResponseWriter, _ string, now time.Time) {
+func (l *rateLimiter) headers(w http.ResponseWriter, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	setRateHeaders(w, l.cfg.PerHour, l.cfg.PerHour, now)

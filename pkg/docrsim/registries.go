@@ -324,8 +324,9 @@ func (s *Server) legacyCredentials(c *call) reply {
 	return s.credentialsLocked(c, nil)
 }
 
-// legacyNamed resolves {registry_name} on legacy per-registry paths: same as the
-// multi-registry family (choice: the spec documents no 412 there).
+// namedRegistry resolves {registry_name} on both families' per-registry paths; the
+// legacy ones behave like the multi-registry ones (choice: the spec documents no 412
+// there).
 func (c *call) namedRegistry() (*registry, reply, bool) {
 	return c.lookupRegistry(c.r.PathValue("registry_name"))
 }

@@ -340,7 +340,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h apiFunc, fla
 	s.mu.Unlock()
 	now := s.clk.Now()
 	if !hasToken || !known {
-		s.limiter.headers(w, "", now)
+		s.limiter.headers(w, now)
 		s.writeReply(w, r, errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you"))
 		return
 	}
@@ -512,7 +512,7 @@ func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, rep reply) {
 // unmatched answers requests no route matches: 405 when the path exists for another
 // method, else 404, both in DigitalOcean's error shape.
 func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
-	s.limiter.headers(w, "", s.clk.Now())
+	s.limiter.headers(w, s.clk.Now())
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
 		if m == r.Method {
 			continue
