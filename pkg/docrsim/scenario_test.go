@@ -17,7 +17,7 @@ import (
 func TestGodoMultiRegistryLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s := NewTestServer(t, Options{Clock: newFakeClock(), Accounts: []Account{{Name: "acme", Tokens: []string{"tok"}, Tier: TierProfessional}}})
-	c := godoClient(t, s, "tok")
+	c := specCheckedClient(t, s, "tok")
 
 	var created []*godo.Registry
 	for _, req := range []*godo.RegistryCreateRequest{{Name: "one", Region: "fra1"}, {Name: "two", Region: "sgp1"}, {Name: "three"}} {
@@ -141,7 +141,7 @@ func TestGodoMultiRegistryLifecycle(t *testing.T) {
 func TestGodoLegacyWithTwoRegistries(t *testing.T) {
 	ctx := context.Background()
 	s := NewTestServer(t, Options{Clock: newFakeClock(), Accounts: []Account{{Name: "acme", Tokens: []string{"tok"}, Tier: TierProfessional}}})
-	c := godoClient(t, s, "tok")
+	c := specCheckedClient(t, s, "tok")
 	if _, _, err := c.Registry.Create(ctx, &godo.RegistryCreateRequest{Name: "first", SubscriptionTierSlug: TierProfessional, Region: "fra1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestGodoNameClashAcrossAccounts(t *testing.T) {
 	ctx := context.Background()
 	s := NewTestServer(t, Options{Clock: newFakeClock(), Accounts: []Account{
 		{Name: "a", Tokens: []string{"tok-a"}, Tier: TierBasic}, {Name: "b", Tokens: []string{"tok-b"}, Tier: TierBasic}}})
-	a, b := godoClient(t, s, "tok-a"), godoClient(t, s, "tok-b")
+	a, b := specCheckedClient(t, s, "tok-a"), specCheckedClient(t, s, "tok-b")
 	if _, _, err := a.Registries.Create(ctx, &godo.RegistryCreateRequest{Name: "shared", Region: "fra1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestGodoGarbageCollection(t *testing.T) {
 		if err := s.DeleteTag("reg", "app", "v2"); err != nil {
 			t.Fatal(err)
 		}
-		c := godoClient(t, s, "tok")
+		c := specCheckedClient(t, s, "tok")
 		mans, _, err := c.Registries.ListRepositoryManifests(ctx, "reg", "other", nil)
 		if err != nil || len(mans) != 1 {
 			t.Fatalf("manifests of other: %v %d", err, len(mans))
@@ -346,7 +346,7 @@ func TestGodoGarbageCollection(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, sizes := setup(t)
 			clk := s.clk.(interface{ Step(time.Duration) })
-			c := godoClient(t, s, "tok")
+			c := specCheckedClient(t, s, "tok")
 			before, _ := s.Registry("reg")
 			gc, _, err := c.Registries.StartGarbageCollection(ctx, "reg", &godo.StartGarbageCollectionRequest{Type: godo.GarbageCollectionType(tc.typ)})
 			if err != nil {
@@ -392,7 +392,7 @@ func TestGodoGarbageCollection(t *testing.T) {
 	t.Run("Cancel", func(t *testing.T) {
 		s, _ := setup(t)
 		clk := s.clk.(interface{ Step(time.Duration) })
-		c := godoClient(t, s, "tok")
+		c := specCheckedClient(t, s, "tok")
 		before, _ := s.Registry("reg")
 		gc, _, err := c.Registries.StartGarbageCollection(ctx, "reg", &godo.StartGarbageCollectionRequest{Type: godo.GCTypeUntaggedManifestsAndUnreferencedBlobs})
 		if err != nil {
@@ -423,7 +423,7 @@ func TestGodoPushRefusedDuringGC(t *testing.T) {
 	if _, err := s.PushImage("reg", "app", "v1", 10); err != nil {
 		t.Fatal(err)
 	}
-	c := godoClient(t, s, "tok")
+	c := specCheckedClient(t, s, "tok")
 	if _, _, err := c.Registries.StartGarbageCollection(ctx, "reg"); err != nil {
 		t.Fatal(err)
 	}
