@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +185,7 @@ func (c *composer) gcSchedule(r registry) {
 		},
 	}
 	c.put(prefixGC+r.region, s)
-	c.usage(prefixUsage+prefixGC+r.region, r, v1alpha1.GarbageCollectionScheduleKind, name)
+	c.usage(prefixUsage+prefixGC+r.region, r.name, r.region, v1alpha1.GarbageCollectionScheduleKind, name)
 }
 
 func (c *composer) retentionPolicy(r registry) {
@@ -212,17 +213,16 @@ func (c *composer) retentionPolicy(r registry) {
 		p.Spec.ForProvider.OlderThan = duration(*rt.OlderThan)
 	}
 	c.put(prefixRetention+r.region, p)
-	c.usage(prefixUsage+prefixRetention+r.region, r, v1alpha1.RetentionPolicyKind, name)
+	c.usage(prefixUsage+prefixRetention+r.region, r.name, r.region, v1alpha1.RetentionPolicyKind, name)
 }
 
 func (c *composer) integration(in integration) {
-	name := c.e.spec.RegistryName + "-" + in.cluster.ID
 	refs := make([]xpv2.Reference, len(in.registries))
 	for i, r := range in.registries {
 		refs[i] = xpv2.Reference{Name: r}
 	}
 	ri := &v1alpha1.RegistryIntegration{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: in.name},
 		Spec: v1alpha1.RegistryIntegrationSpec{
 			ManagedResourceSpec: c.managed(),
 			ForProvider: v1alpha1.RegistryIntegrationParameters{
@@ -231,13 +231,10 @@ func (c *composer) integration(in integration) {
 			},
 		},
 	}
-	c.put(prefixIntegration+in.cluster.ID, ri)
-	for _, r := range c.e.registries {
-		for _, n := range in.registries {
-			if n == r.name {
-				c.usage(prefixUsage+prefixIntegration+in.cluster.ID+"-"+r.region, r, v1alpha1.RegistryIntegrationKind, name)
-			}
-		}
+	c.put(in.key, ri)
+	for _, r := range in.registries {
+		region := r[strings.LastIndexByte(r, '-')+1:] // registry names end in -<region>
+		c.usage(prefixUsage+in.key+"-"+region, r, region, v1alpha1.RegistryIntegrationKind, in.name)
 	}
 }
 
@@ -269,27 +266,27 @@ func (c *composer) pullCredentials() {
 	if ps.RenewBefore != nil {
 		dc.Spec.ForProvider.RenewBefore = duration(*ps.RenewBefore)
 	}
+	// No Usages: credentials are issued, not created, at DigitalOcean, so deleting a
+	// registry first leaves nothing behind, and the registries they cover change with
+	// spec.regions while the object (and its Secret) stays.
 	c.put(namePullCredentials, dc)
-	for _, r := range c.e.registries {
-		if r.state != stateRemoving {
-			c.usage(prefixUsage+"credentials-"+r.region, r, v1alpha1.DockerCredentialsKind, name)
-		}
-	}
 }
 
 // usage makes Crossplane delete the registry only after byName (of kind byKind) is
-// gone: deleting a registry first would orphan its schedule, integration or credentials
-// at DigitalOcean. replayDeletion re-issues the registry's deletion as soon as the last
-// user is gone instead of waiting for the next retry.
-func (c *composer) usage(key string, r registry, byKind, byName string) {
+// gone: deleting a registry first would leave its schedule, retention policy or cluster
+// integration working on a registry that no longer exists. replayDeletion re-issues the
+// registry's deletion as soon as the last user is gone instead of waiting for a retry.
+// A Usage is released only when byName is deleted, so byName must live exactly as long
+// as its use of the registry.
+func (c *composer) usage(key, registryName, region, byKind, byName string) {
 	replay := true
 	u := &protectionv1beta1.Usage{
-		ObjectMeta: metav1.ObjectMeta{Name: byName + "-uses-" + r.region},
+		ObjectMeta: metav1.ObjectMeta{Name: byName + "-uses-" + region},
 		Spec: protectionv1beta1.UsageSpec{
 			Of: protectionv1beta1.NamespacedResource{
 				APIVersion:  apiVersion,
 				Kind:        v1alpha1.RegistryKind,
-				ResourceRef: &protectionv1beta1.NamespacedResourceRef{Name: r.name},
+				ResourceRef: &protectionv1beta1.NamespacedResourceRef{Name: registryName},
 			},
 			By: &protectionv1beta1.Resource{
 				APIVersion:  apiVersion,

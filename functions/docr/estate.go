@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +60,22 @@ type integration struct {
 	registries []string // DigitalOcean names
 	reason     string
 	detail     string
+	// key is the composition resource name, name the object's: both end in a hash of
+	// registries, so a changed set of registries is a new object (see planIntegrations).
+	key, name string
+	// previous is an integration of an earlier set of registries, kept until the
+	// current one is Ready.
+	previous bool
+}
+
+// integrationID names the integration of a cluster with a set of registries.
+func integrationID(cluster string, registries []string) string {
+	h := fnv.New32a()
+	for _, r := range registries {
+		_, _ = h.Write([]byte(r))
+		_, _ = h.Write([]byte{0})
+	}
+	return cluster + "-" + strconv.FormatUint(uint64(h.Sum32()), 16)
 }
 
 // plan decides the estate for spec given what was observed. An error names the field
@@ -78,7 +96,7 @@ func plan(spec *xdocr.Spec, obs *observed) (*estate, error) {
 	if err := e.planGC(); err != nil {
 		return nil, err
 	}
-	e.planIntegrations()
+	e.planIntegrations(obs)
 	return e, nil
 }
 
@@ -182,7 +200,16 @@ func (e *estate) planGC() error {
 // planIntegrations wires each cluster: Local pulls from the registry in its region, else
 // the nearest one (regions.Nearest, great-circle distance; ties go to the region listed
 // first in spec.regions); All pulls from every registry of spec.regions.
-func (e *estate) planIntegrations() {
+//
+// A cluster's RegistryIntegration is named after its set of registries, and each of its
+// registries is protected by a Usage "used by" it. A Usage can only go once what uses it
+// is deleted, so when the set changes (a region added or removed, another pull mode) the
+// function makes a new integration for the new set and keeps the previous one, with its
+// Usages, until the new one is Ready; then the previous one is deleted, which removes
+// only registries the new one does not integrate (the provider never removes a registry
+// another integration of the cluster applied) and releases the Usages of registries
+// that are leaving.
+func (e *estate) planIntegrations(obs *observed) {
 	e.integrations = make([]integration, 0, len(e.spec.Clusters))
 	for _, c := range e.spec.Clusters {
 		in := integration{cluster: c}
@@ -210,6 +237,19 @@ func (e *estate) planIntegrations() {
 				in.detail = fmt.Sprintf("no registry in %s; %s is the nearest (%d km)", c.Region, near, int(math.Round(km)))
 			}
 		}
+		id := integrationID(c.ID, in.registries)
+		in.key, in.name = prefixIntegration+id, e.spec.RegistryName+"-"+id
 		e.integrations = append(e.integrations, in)
+
+		if obs.ready(in.key) {
+			continue
+		}
+		for _, old := range obs.integrations {
+			if old.clusterID == c.ID && old.key != in.key {
+				e.integrations = append(e.integrations, integration{
+					cluster: c, registries: old.registries, key: old.key, name: old.name, previous: true,
+				})
+			}
+		}
 	}
 }

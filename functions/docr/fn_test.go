@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,35 +167,36 @@ func TestComposedKinds(t *testing.T) {
 	for name, r := range rsp.GetDesired().GetResources() {
 		got[name] = r.GetResource().GetFields()["kind"].GetStringValue()
 	}
+	// Integrations are named after their cluster and set of registries.
+	in1 := integrationID("6b8a3c52-1e2f-4a3b-9c4d-5e6f7a8b9c0d", []string{"acme-shop-nyc3"})
+	in2 := integrationID("0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a", []string{"acme-shop-ams3"})
+	in3 := integrationID("3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", []string{"acme-shop-nyc3", "acme-shop-ams3", "acme-shop-sgp1"})
 	want := map[string]string{
-		"subscription":     "Subscription",
-		"registry-nyc3":    "Registry",
-		"registry-ams3":    "Registry",
-		"registry-sgp1":    "Registry",
-		"gc-nyc3":          "GarbageCollectionSchedule",
-		"gc-ams3":          "GarbageCollectionSchedule",
-		"gc-sgp1":          "GarbageCollectionSchedule",
-		"retention-nyc3":   "RetentionPolicy",
-		"retention-ams3":   "RetentionPolicy",
-		"retention-sgp1":   "RetentionPolicy",
-		"pull-credentials": "DockerCredentials",
-		"integration-6b8a3c52-1e2f-4a3b-9c4d-5e6f7a8b9c0d": "RegistryIntegration",
-		"integration-0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a": "RegistryIntegration",
-		"integration-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f": "RegistryIntegration",
-		"usage-gc-nyc3":          "Usage",
-		"usage-gc-ams3":          "Usage",
-		"usage-gc-sgp1":          "Usage",
-		"usage-retention-nyc3":   "Usage",
-		"usage-retention-ams3":   "Usage",
-		"usage-retention-sgp1":   "Usage",
-		"usage-credentials-nyc3": "Usage",
-		"usage-credentials-ams3": "Usage",
-		"usage-credentials-sgp1": "Usage",
-		"usage-integration-6b8a3c52-1e2f-4a3b-9c4d-5e6f7a8b9c0d-nyc3": "Usage",
-		"usage-integration-0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a-ams3": "Usage",
-		"usage-integration-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f-nyc3": "Usage",
-		"usage-integration-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f-ams3": "Usage",
-		"usage-integration-3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f-sgp1": "Usage",
+		"subscription":                       "Subscription",
+		"registry-nyc3":                      "Registry",
+		"registry-ams3":                      "Registry",
+		"registry-sgp1":                      "Registry",
+		"gc-nyc3":                            "GarbageCollectionSchedule",
+		"gc-ams3":                            "GarbageCollectionSchedule",
+		"gc-sgp1":                            "GarbageCollectionSchedule",
+		"retention-nyc3":                     "RetentionPolicy",
+		"retention-ams3":                     "RetentionPolicy",
+		"retention-sgp1":                     "RetentionPolicy",
+		"pull-credentials":                   "DockerCredentials",
+		"integration-" + in1:                 "RegistryIntegration",
+		"integration-" + in2:                 "RegistryIntegration",
+		"integration-" + in3:                 "RegistryIntegration",
+		"usage-gc-nyc3":                      "Usage",
+		"usage-gc-ams3":                      "Usage",
+		"usage-gc-sgp1":                      "Usage",
+		"usage-retention-nyc3":               "Usage",
+		"usage-retention-ams3":               "Usage",
+		"usage-retention-sgp1":               "Usage",
+		"usage-integration-" + in1 + "-nyc3": "Usage",
+		"usage-integration-" + in2 + "-ams3": "Usage",
+		"usage-integration-" + in3 + "-nyc3": "Usage",
+		"usage-integration-" + in3 + "-ams3": "Usage",
+		"usage-integration-" + in3 + "-sgp1": "Usage",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("composed resources: -want +got:\n%s", diff)
@@ -226,8 +228,9 @@ func TestComposedKinds(t *testing.T) {
 		{"pull-credentials", "spec.forProvider.access", "Read"},
 		{"pull-credentials", "spec.forProvider.registryRefs", []any{
 			map[string]any{"name": "acme-shop-nyc3"}, map[string]any{"name": "acme-shop-ams3"}, map[string]any{"name": "acme-shop-sgp1"}}},
-		{"integration-0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a", "spec.forProvider.clusterID", "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"},
-		{"integration-0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a", "spec.forProvider.registryRefs", []any{map[string]any{"name": "acme-shop-ams3"}}},
+		{"integration-" + in2, "metadata.name", "acme-shop-" + in2},
+		{"integration-" + in2, "spec.forProvider.clusterID", "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a"},
+		{"integration-" + in2, "spec.forProvider.registryRefs", []any{map[string]any{"name": "acme-shop-ams3"}}},
 		{"usage-gc-ams3", "spec.of.kind", "Registry"},
 		{"usage-gc-ams3", "spec.of.resourceRef.name", "acme-shop-ams3"},
 		{"usage-gc-ams3", "spec.by.kind", "GarbageCollectionSchedule"},
@@ -262,6 +265,9 @@ func TestUsagesOrderEveryDependency(t *testing.T) {
 						t.Errorf("%s: a Usage of a %v", key, at(m, "spec.of.kind"))
 					}
 					continue
+				}
+				if kind == "DockerCredentials" {
+					continue // issued, not created, at DigitalOcean: nothing to order (see compose.go)
 				}
 				if ref, ok := at(m, "spec.forProvider.registryRef.name").(string); ok {
 					needed[edge{kind, name, ref}] = true
@@ -401,7 +407,7 @@ clusters:
 		for _, r := range c["registries"].([]any) {
 			refs = append(refs, map[string]any{"name": r})
 		}
-		if diff := cmp.Diff(refs, field(t, rsp, prefixIntegration+c["id"].(string), "spec.forProvider.registryRefs")); diff != "" {
+		if diff := cmp.Diff(refs, field(t, rsp, integrationKey(t, rsp, c["id"].(string)), "spec.forProvider.registryRefs")); diff != "" {
 			t.Errorf("integration for %s: -want +got:\n%s", c["region"], diff)
 		}
 	}
@@ -429,7 +435,7 @@ func TestReadiness(t *testing.T) {
 		"gc-nyc3":       observedResource(t, "True", ""),
 		"gc-ams3":       observedResource(t, "Unknown", ""),
 		"usage-gc-nyc3": observedResource(t, "True", ""),
-		"integration-00000000-0000-4000-8000-000000000001": observedResource(t, "", ""), // no conditions yet
+		"integration-" + integrationID("00000000-0000-4000-8000-000000000001", []string{"acme-nyc3"}): observedResource(t, "", ""), // no conditions yet
 	}
 	rsp := run(t, request(xr(t, spec), observed))
 	mustOK(t, rsp)
@@ -445,8 +451,8 @@ func TestReadiness(t *testing.T) {
 		"gc-ams3":       fnv1.Ready_READY_FALSE,
 		"usage-gc-nyc3": fnv1.Ready_READY_TRUE,
 		"usage-gc-ams3": fnv1.Ready_READY_FALSE, // not observed yet
-		"integration-00000000-0000-4000-8000-000000000001":            fnv1.Ready_READY_FALSE,
-		"usage-integration-00000000-0000-4000-8000-000000000001-nyc3": fnv1.Ready_READY_FALSE,
+		"integration-" + integrationID("00000000-0000-4000-8000-000000000001", []string{"acme-nyc3"}):                 fnv1.Ready_READY_FALSE,
+		"usage-integration-" + integrationID("00000000-0000-4000-8000-000000000001", []string{"acme-nyc3"}) + "-nyc3": fnv1.Ready_READY_FALSE,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("readiness: -want +got:\n%s", diff)
@@ -742,5 +748,98 @@ func TestRegistryNameCannotChange(t *testing.T) {
 	}
 	if len(rsp.GetDesired().GetResources()) != 0 {
 		t.Error("a Fatal result must come without desired resources")
+	}
+}
+
+// integrationKey finds the current integration of a cluster among the desired resources.
+func integrationKey(t *testing.T, rsp *fnv1.RunFunctionResponse, clusterID string) string {
+	t.Helper()
+	for _, in := range xrStatus(rsp)["clusters"].([]any) {
+		if in.(map[string]any)["id"] == clusterID {
+			var regs []string
+			for _, r := range in.(map[string]any)["registries"].([]any) {
+				regs = append(regs, r.(string))
+			}
+			return prefixIntegration + integrationID(clusterID, regs)
+		}
+	}
+	t.Fatalf("no cluster %s in the status", clusterID)
+	return ""
+}
+
+func TestIntegrationReplacement(t *testing.T) {
+	const cluster = "00000000-0000-4000-8000-000000000001"
+	oldID := integrationID(cluster, []string{"acme-nyc3", "acme-ams3"}) // pull: All over nyc3 and ams3
+	newID := integrationID(cluster, []string{"acme-nyc3"})              // pull: Local after ams3 left
+	observedIntegration := func(id, ready string, registries ...string) *fnv1.Resource {
+		r := observedResource(t, ready, "")
+		r.Resource.Fields["metadata"] = structpb.NewStructValue(mustStruct(t, `{name: acme-`+id+`}`))
+		refs := ""
+		for _, n := range registries {
+			refs += "{name: " + n + "},"
+		}
+		r.Resource.Fields["spec"] = structpb.NewStructValue(mustStruct(t, `{forProvider: {clusterID: `+cluster+`, registryRefs: [`+refs+`]}}`))
+		return r
+	}
+	cases := map[string]struct {
+		reason   string
+		spec     string
+		observed map[string]*fnv1.Resource
+		want     []string // integration and integration Usage keys composed
+	}{
+		"PreviousKeptUntilNewIsReady": {
+			reason: "The previous integration and its Usages stay while the new one is not Ready, so no Usage is dropped while its user lives.",
+			spec:   `{registryName: acme, regions: [nyc3], clusters: [{id: ` + cluster + `, region: nyc1}]}`,
+			observed: map[string]*fnv1.Resource{
+				"integration-" + oldID: observedIntegration(oldID, "True", "acme-nyc3", "acme-ams3"),
+				"integration-" + newID: observedIntegration(newID, "False", "acme-nyc3"),
+			},
+			want: []string{"integration-" + newID, "integration-" + oldID,
+				"usage-integration-" + newID + "-nyc3", "usage-integration-" + oldID + "-ams3", "usage-integration-" + oldID + "-nyc3"},
+		},
+		"PreviousDroppedOnceNewIsReady": {
+			reason: "With the new integration Ready, the previous one goes, and its Usages with it.",
+			spec:   `{registryName: acme, regions: [nyc3], clusters: [{id: ` + cluster + `, region: nyc1}]}`,
+			observed: map[string]*fnv1.Resource{
+				"integration-" + oldID: observedIntegration(oldID, "True", "acme-nyc3", "acme-ams3"),
+				"integration-" + newID: observedIntegration(newID, "True", "acme-nyc3"),
+			},
+			want: []string{"integration-" + newID, "usage-integration-" + newID + "-nyc3"},
+		},
+		"RemovedClusterDropsEverything": {
+			reason: "A cluster no longer listed keeps nothing.",
+			spec:   `{registryName: acme, regions: [nyc3]}`,
+			observed: map[string]*fnv1.Resource{
+				"integration-" + oldID: observedIntegration(oldID, "True", "acme-nyc3", "acme-ams3"),
+			},
+			want: nil,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := run(t, request(xr(t, tc.spec), tc.observed))
+			mustOK(t, rsp)
+			var got []string
+			for key := range rsp.GetDesired().GetResources() {
+				if strings.HasPrefix(key, prefixIntegration) || strings.HasPrefix(key, prefixUsage+prefixIntegration) {
+					got = append(got, key)
+				}
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.want))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\nintegrations: -want +got:\n%s", tc.reason, diff)
+			}
+			if prev, ok := rsp.GetDesired().GetResources()["integration-"+oldID]; ok {
+				// The previous integration is composed as it was.
+				if diff := cmp.Diff([]any{map[string]any{"name": "acme-nyc3"}, map[string]any{"name": "acme-ams3"}}, at(prev.GetResource().AsMap(), "spec.forProvider.registryRefs")); diff != "" {
+					t.Errorf("previous integration changed: -want +got:\n%s", diff)
+				}
+			}
+			// The status shows only what the cluster is getting.
+			if cl, _ := xrStatus(rsp)["clusters"].([]any); len(cl) > 1 {
+				t.Errorf("status.clusters = %v, want one entry per cluster", cl)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -18,6 +19,14 @@ type observed struct {
 	// registries are the observed Registry objects by region, including regions no
 	// longer in spec.regions.
 	registries map[string]observedRegistry
+	// integrations are the observed RegistryIntegrations, sorted by key.
+	integrations []observedIntegration
+}
+
+type observedIntegration struct {
+	key, name  string
+	clusterID  string
+	registries []string
 }
 
 type observedRegistry struct {
@@ -36,6 +45,10 @@ type observedRegistry struct {
 func observe(req *fnv1.RunFunctionRequest) *observed {
 	o := &observed{resources: req.GetObserved().GetResources()}
 	for name, r := range o.resources {
+		if strings.HasPrefix(name, prefixIntegration) {
+			o.integrations = append(o.integrations, observeIntegration(name, r.GetResource()))
+			continue
+		}
 		region, ok := strings.CutPrefix(name, prefixRegistry)
 		if !ok || !regions.IsRegistry(region) {
 			continue // not a registry this function composed
@@ -58,7 +71,19 @@ func observe(req *fnv1.RunFunctionRequest) *observed {
 			storageUsageBytes:  clampInt64(n),
 		}
 	}
+	// Map order is random; what is composed from these must not be.
+	slices.SortFunc(o.integrations, func(a, b observedIntegration) int { return strings.Compare(a.key, b.key) })
 	return o
+}
+
+func observeIntegration(key string, s *structpb.Struct) observedIntegration {
+	in := observedIntegration{key: key, name: stringAt(s, "metadata", "name"), clusterID: stringAt(s, "spec", "forProvider", "clusterID")}
+	for _, ref := range valueAt(s, "spec", "forProvider", "registryRefs").GetListValue().GetValues() {
+		if n := ref.GetStructValue().GetFields()["name"].GetStringValue(); n != "" {
+			in.registries = append(in.registries, n)
+		}
+	}
+	return in
 }
 
 // ready reports whether the composed resource called name was observed with a Ready

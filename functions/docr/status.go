@@ -46,6 +46,9 @@ func status(e *estate, obs *observed, now time.Time, a *pbconv.Arena) *structpb.
 	}
 	clusters := make([]*structpb.Value, 0, len(e.integrations))
 	for _, in := range e.integrations {
+		if in.previous {
+			continue // being replaced; the status shows what the cluster is getting
+		}
 		names := make([]*structpb.Value, len(in.registries))
 		for i, n := range in.registries {
 			names[i] = a.String(n)
