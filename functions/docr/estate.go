@@ -244,12 +244,10 @@ func (e *estate) planIntegrations(obs *observed) {
 		if obs.ready(in.key) {
 			continue
 		}
-		for _, old := range obs.integrations {
-			if old.clusterID == c.ID && old.key != in.key {
-				e.integrations = append(e.integrations, integration{
-					cluster: c, registries: old.registries, key: old.key, name: old.name, previous: true,
-				})
-			}
+		for _, old := range obs.previousIntegrations(c.ID, in.key) {
+			e.integrations = append(e.integrations, integration{
+				cluster: c, registries: old.registries, key: old.key, name: old.name, previous: true,
+			})
 		}
 	}
 }

@@ -19,8 +19,6 @@ type observed struct {
 	// registries are the observed Registry objects by region, including regions no
 	// longer in spec.regions.
 	registries map[string]observedRegistry
-	// integrations are the observed RegistryIntegrations, sorted by key.
-	integrations []observedIntegration
 }
 
 type observedIntegration struct {
@@ -45,10 +43,6 @@ type observedRegistry struct {
 func observe(req *fnv1.RunFunctionRequest) *observed {
 	o := &observed{resources: req.GetObserved().GetResources()}
 	for name, r := range o.resources {
-		if strings.HasPrefix(name, prefixIntegration) {
-			o.integrations = append(o.integrations, observeIntegration(name, r.GetResource()))
-			continue
-		}
 		region, ok := strings.CutPrefix(name, prefixRegistry)
 		if !ok || !regions.IsRegistry(region) {
 			continue // not a registry this function composed
@@ -71,19 +65,30 @@ func observe(req *fnv1.RunFunctionRequest) *observed {
 			storageUsageBytes:  clampInt64(n),
 		}
 	}
-	// Map order is random; what is composed from these must not be.
-	slices.SortFunc(o.integrations, func(a, b observedIntegration) int { return strings.Compare(a.key, b.key) })
 	return o
 }
 
-func observeIntegration(key string, s *structpb.Struct) observedIntegration {
-	in := observedIntegration{key: key, name: stringAt(s, "metadata", "name"), clusterID: stringAt(s, "spec", "forProvider", "clusterID")}
-	for _, ref := range valueAt(s, "spec", "forProvider", "registryRefs").GetListValue().GetValues() {
-		if n := ref.GetStructValue().GetFields()["name"].GetStringValue(); n != "" {
-			in.registries = append(in.registries, n)
+// previousIntegrations are the observed integrations of a cluster other than current,
+// sorted by key (map order is random; what is composed from them must not be). Only the
+// rare reconcile that needs them pays for reading them.
+func (o *observed) previousIntegrations(clusterID, current string) []observedIntegration {
+	var out []observedIntegration
+	prefix := prefixIntegration + clusterID + "-"
+	for key, r := range o.resources {
+		if key == current || !strings.HasPrefix(key, prefix) {
+			continue
 		}
+		s := r.GetResource()
+		in := observedIntegration{key: key, name: stringAt(s, "metadata", "name"), clusterID: clusterID}
+		for _, ref := range valueAt(s, "spec", "forProvider", "registryRefs").GetListValue().GetValues() {
+			if n := ref.GetStructValue().GetFields()["name"].GetStringValue(); n != "" {
+				in.registries = append(in.registries, n)
+			}
+		}
+		out = append(out, in)
 	}
-	return in
+	slices.SortFunc(out, func(a, b observedIntegration) int { return strings.Compare(a.key, b.key) })
+	return out
 }
 
 // ready reports whether the composed resource called name was observed with a Ready
