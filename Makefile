@@ -23,7 +23,7 @@ help: ## Show this help.
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Build the pinned toolchain (kube-apiserver, etcd, Crossplane core and CLI, generators) into .cache/tools.
+tools: ## Build the pinned toolchain (etcd, kube-apiserver, Crossplane core and CLI, generators, golangci-lint) into .cache/tools.
 	@TOOLS_DIR=$(TOOLS_DIR) bash cluster/tools/build.sh
 
 .PHONY: generate
