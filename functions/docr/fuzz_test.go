@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,3 +146,124 @@ func checkComposed(t *testing.T, rsp *fnv1.RunFunctionResponse) {
 		t.Errorf("composed %d registries and %d subscriptions", registries, subscriptions)
 	}
 }
+
+// FuzzEstate builds specs and observed state from the fuzzer's bytes out of plausible
+// parts (real and unknown regions, cron expressions, durations, removed regions holding
+// images or not, integrations being replaced), reaching far more of the function than
+// random JSON does. Besides the checks of FuzzRunFunction, every Usage must name a
+// composed user, and registries must never exceed ten.
+func FuzzEstate(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte("a three region estate with clusters"))
+	f.Add([]byte{255, 254, 253, 0, 0, 0, 17, 42, 99, 3, 3, 3, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b := &byteSource{data: data}
+		regionPool := []string{"nyc3", "ams3", "sgp1", "fra1", "sfo3", "syd1", "blr1", "sfo2", "lon1", "tor1", "mars1", "NYC3"}
+		crons := []string{"0 3 * * 0", "30 23 * * 6", "@weekly", "@daily", "0 * * * *", "*/15 * * * *", "0 23 28 * *", "10,50 3 * * 0", "0 0 1 1 *", "bad", "0 3 * * 1-5"}
+		durations := []string{"1h", "30m", "2h", "0s", "1ns", "15m", "24h", "x"}
+
+		spec := map[string]any{"registryName": b.pick([]string{"acme", "acme-shop", "A", "-x", strings.Repeat("a", 58), strings.Repeat("b", 60)})}
+		var regs []any
+		for range b.n(11) {
+			regs = append(regs, b.pick(regionPool))
+		}
+		spec["regions"] = regs
+		if b.bit() {
+			spec["tier"] = b.pick([]string{"starter", "basic", "professional", "gold"})
+		}
+		spec["deletionProtection"] = b.bit()
+		spec["allowRegistryRemoval"] = b.bit()
+		var clusters []any
+		for i := range b.n(4) {
+			clusters = append(clusters, map[string]any{
+				"id":     fmt.Sprintf("00000000-0000-4000-8000-%012d", i+b.n(2)),
+				"region": b.pick(append(regionPool, "atl1", "nyc1")),
+				"pull":   b.pick([]string{"Local", "All", "Local", "Some"}),
+			})
+		}
+		spec["clusters"] = clusters
+		if b.bit() {
+			spec["garbageCollection"] = map[string]any{"schedule": b.pick(crons), "window": b.pick(durations), "maxDuration": b.pick(durations)}
+		}
+		if b.bit() {
+			spec["retention"] = map[string]any{"keepLast": float64(b.n(30)), "protect": []any{b.pick([]string{"^v1$", "(", "x"})}}
+		}
+		if b.bit() {
+			spec["pullSecret"] = map[string]any{"name": b.pick([]string{"pull", "Pull_Secret"})}
+		}
+		sv, err := structpb.NewStruct(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		observed := map[string]*fnv1.Resource{}
+		for range b.n(4) {
+			region := b.pick(regionPool)
+			name := spec["registryName"].(string) + "-" + region
+			if b.n(8) == 0 {
+				name = "renamed-" + region
+			}
+			st, _ := structpb.NewStruct(map[string]any{
+				"metadata": map[string]any{"name": name},
+				"spec":     map[string]any{"forProvider": map[string]any{"region": region, "deletionProtection": b.bit()}},
+				"status": map[string]any{
+					"atProvider": map[string]any{"uuid": "u", "storageUsageBytes": float64(b.n(3) * 1000)},
+					"conditions": []any{map[string]any{"type": "Ready", "status": b.pick([]string{"True", "False"})}},
+				},
+			})
+			observed[prefixRegistry+region] = &fnv1.Resource{Resource: st}
+		}
+		if len(clusters) > 0 && b.bit() {
+			id := clusters[0].(map[string]any)["id"].(string)
+			prev := integrationID(id, []string{"acme-old"})
+			st, _ := structpb.NewStruct(map[string]any{
+				"metadata": map[string]any{"name": "acme-" + prev},
+				"spec":     map[string]any{"forProvider": map[string]any{"clusterID": id, "registryRefs": []any{map[string]any{"name": "acme-old"}}}},
+			})
+			observed[prefixIntegration+prev] = &fnv1.Resource{Resource: st}
+		}
+
+		x := xr(t, "{}")
+		x.Fields["spec"] = structpb.NewStructValue(sv)
+		rsp, err := newTestFunction().RunFunction(context.Background(), request(x, observed))
+		if err != nil {
+			t.Fatalf("RunFunction: %v", err)
+		}
+		if m := fatal(rsp); m != "" {
+			if len(rsp.GetDesired().GetResources()) != 0 {
+				t.Fatalf("Fatal result %q came with desired resources", m)
+			}
+			return
+		}
+		checkComposed(t, rsp)
+		names := map[string]bool{}
+		for _, r := range rsp.GetDesired().GetResources() {
+			m := r.GetResource().AsMap()
+			names[at(m, "kind").(string)+"/"+at(m, "metadata.name").(string)] = true
+		}
+		for key, r := range rsp.GetDesired().GetResources() {
+			m := r.GetResource().AsMap()
+			if at(m, "kind") == "Usage" && !names[at(m, "spec.by.kind").(string)+"/"+at(m, "spec.by.resourceRef.name").(string)] {
+				t.Errorf("%s: a Usage by an object that is not composed", key)
+			}
+		}
+	})
+}
+
+// byteSource hands out choices from the fuzzer's bytes, zero once they run out.
+type byteSource struct {
+	data []byte
+	i    int
+}
+
+func (b *byteSource) next() int {
+	if b.i >= len(b.data) {
+		return 0
+	}
+	b.i++
+	return int(b.data[b.i-1])
+}
+
+func (b *byteSource) n(max int) int             { return b.next() % (max + 1) }
+func (b *byteSource) bit() bool                 { return b.next()%2 == 1 }
+func (b *byteSource) pick(from []string) string { return from[b.next()%len(from)] }
