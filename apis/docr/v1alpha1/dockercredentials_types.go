@@ -77,7 +77,7 @@ type DockerCredentialsObservation struct {
 }
 
 // A DockerCredentialsSpec defines the desired state of DockerCredentials.
-// +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) && self.writeConnectionSecretToRef.name != ”",message="spec.writeConnectionSecretToRef.name is required: DockerCredentials writes the credentials to that Secret"
+// +kubebuilder:validation:XValidation:rule="has(self.writeConnectionSecretToRef) && size(self.writeConnectionSecretToRef.name) > 0",message="spec.writeConnectionSecretToRef.name is required: DockerCredentials writes the credentials to that Secret"
 type DockerCredentialsSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 	ForProvider              DockerCredentialsParameters `json:"forProvider"`
