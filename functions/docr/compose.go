@@ -53,6 +53,18 @@ type composer struct {
 	desired map[string]*fnv1.Resource
 	arena   *pbconv.Arena
 	err     error
+	// scratch holds one object of each kind, overwritten for every object composed:
+	// each is converted before the next is built, and the conversion copies what it
+	// needs, so a call allocates them once instead of once per object.
+	scratch struct {
+		subscription v1alpha1.Subscription
+		registry     v1alpha1.Registry
+		gc           v1alpha1.GarbageCollectionSchedule
+		retention    v1alpha1.RetentionPolicy
+		integration  v1alpha1.RegistryIntegration
+		credentials  v1alpha1.DockerCredentials
+		usage        protectionv1beta1.Usage
+	}
 }
 
 // compose adds the estate's composed resources to desired, keyed by composition
@@ -137,7 +149,8 @@ func (c *composer) managed() xpv2.ManagedResourceSpec {
 }
 
 func (c *composer) subscription() {
-	s := &v1alpha1.Subscription{
+	s := &c.scratch.subscription
+	*s = v1alpha1.Subscription{
 		ObjectMeta: metav1.ObjectMeta{Name: c.e.spec.RegistryName + "-subscription"},
 		Spec: v1alpha1.SubscriptionSpec{
 			ManagedResourceSpec: c.managed(),
@@ -155,7 +168,8 @@ func (c *composer) registry(r registry) {
 	if r.state == stateRemoving {
 		protect = false
 	}
-	reg := &v1alpha1.Registry{
+	reg := &c.scratch.registry
+	*reg = v1alpha1.Registry{
 		// metadata.name is the DigitalOcean name: the provider's external name defaults to it.
 		ObjectMeta: metav1.ObjectMeta{Name: r.name},
 		Spec: v1alpha1.RegistrySpec{
@@ -169,7 +183,8 @@ func (c *composer) registry(r registry) {
 func (c *composer) gcSchedule(r registry) {
 	gc := c.e.spec.GarbageCollection
 	name := r.name + "-gc"
-	s := &v1alpha1.GarbageCollectionSchedule{
+	s := &c.scratch.gc
+	*s = v1alpha1.GarbageCollectionSchedule{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.GarbageCollectionScheduleSpec{
 			ManagedResourceSpec: c.managed(),
@@ -191,7 +206,8 @@ func (c *composer) gcSchedule(r registry) {
 func (c *composer) retentionPolicy(r registry) {
 	rt := c.e.spec.Retention
 	name := r.name + "-retention"
-	p := &v1alpha1.RetentionPolicy{
+	p := &c.scratch.retention
+	*p = v1alpha1.RetentionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.RetentionPolicySpec{
 			ManagedResourceSpec: c.managed(),
@@ -221,7 +237,8 @@ func (c *composer) integration(in integration) {
 	for i, r := range in.registries {
 		refs[i] = xpv2.Reference{Name: r}
 	}
-	ri := &v1alpha1.RegistryIntegration{
+	ri := &c.scratch.integration
+	*ri = v1alpha1.RegistryIntegration{
 		ObjectMeta: metav1.ObjectMeta{Name: in.name},
 		Spec: v1alpha1.RegistryIntegrationSpec{
 			ManagedResourceSpec: c.managed(),
@@ -247,7 +264,8 @@ func (c *composer) pullCredentials() {
 			refs = append(refs, xpv2.Reference{Name: r.name})
 		}
 	}
-	dc := &v1alpha1.DockerCredentials{
+	dc := &c.scratch.credentials
+	*dc = v1alpha1.DockerCredentials{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: v1alpha1.DockerCredentialsSpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{
@@ -280,7 +298,8 @@ func (c *composer) pullCredentials() {
 // as its use of the registry.
 func (c *composer) usage(key, registryName, region, byKind, byName string) {
 	replay := true
-	u := &protectionv1beta1.Usage{
+	u := &c.scratch.usage
+	*u = protectionv1beta1.Usage{
 		ObjectMeta: metav1.ObjectMeta{Name: byName + "-uses-" + region},
 		Spec: protectionv1beta1.UsageSpec{
 			Of: protectionv1beta1.NamespacedResource{
