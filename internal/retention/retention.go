@@ -128,6 +128,7 @@ const (
 	ReasonKeepLast  = "keepLast"
 	ReasonTooNew    = "newer than olderThan"
 	ReasonShared    = "shares its manifest with a retained tag"
+	ReasonNoDigest  = "manifest digest unknown"
 )
 
 // Retained is a tag that stays, and why.
@@ -169,7 +170,13 @@ func (p *Policy) Select(now time.Time, tags []Tag) (candidates []Tag, retained [
 	}
 	candidates = make([]Tag, 0, len(tentative))
 	for _, t := range tentative {
-		if t.Digest != "" && keepDigests[t.Digest] {
+		// Without its digest a tag cannot be shown not to share a retained
+		// tag's manifest: it stays.
+		if t.Digest == "" {
+			retained = append(retained, Retained{Tag: t, Reason: ReasonNoDigest})
+			continue
+		}
+		if keepDigests[t.Digest] {
 			retained = append(retained, Retained{Tag: t, Reason: ReasonShared})
 			continue
 		}

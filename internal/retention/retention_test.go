@@ -164,6 +164,14 @@ func TestSelect(t *testing.T) {
 			want:     []string{"r:a", "r:b"},
 			retained: map[string]string{"r:c": ReasonKeepLast},
 		},
+		// A tag listed without its manifest digest might share a retained
+		// tag's manifest: it is never a candidate.
+		"UnknownDigestRetained": {
+			keepLast: 1,
+			tags:     []Tag{tag("r", "a", "", 9), tag("r", "b", "d1", 8), tag("r", "c", "d2", 1)},
+			want:     []string{"r:b"},
+			retained: map[string]string{"r:a": ReasonNoDigest, "r:c": ReasonKeepLast},
+		},
 		"KeepLastLargerThanTags": {
 			keepLast: 10,
 			tags:     []Tag{tag("r", "a", "d1", 9)},
