@@ -135,13 +135,18 @@ func (reg *registry) sortedRepos() []*repository {
 	return out
 }
 
-func (c *call) repoOf(reg *registry) (*repository, reply, bool) {
+// namedRepo finds the path's registry and repository, or the 404 to answer.
+func (c *call) namedRepo() (*registry, *repository, reply, bool) {
+	reg, rep, found := c.namedRegistry()
+	if !found {
+		return nil, nil, rep, false
+	}
 	name := c.r.PathValue("repository_name")
 	repo := reg.Repos[name]
 	if repo == nil {
-		return nil, notFound(fmt.Sprintf("repository %q not found in registry %q", name, reg.Name)), false
+		return nil, nil, notFound(fmt.Sprintf("repository %q not found in registry %q", name, reg.Name)), false
 	}
-	return repo, reply{}, true
+	return reg, repo, reply{}, true
 }
 
 // listRepositoriesV1 serves the legacy GET /v2/registry/{registry_name}/repositories.
@@ -208,11 +213,7 @@ func (s *Server) listRepositoriesV2(c *call) reply {
 }
 
 func (s *Server) listTags(c *call) reply {
-	reg, rep, found := c.namedRegistry()
-	if !found {
-		return rep
-	}
-	repo, rep, found := c.repoOf(reg)
+	reg, repo, rep, found := c.namedRepo()
 	if !found {
 		return rep
 	}
@@ -230,11 +231,7 @@ func (s *Server) listTags(c *call) reply {
 }
 
 func (s *Server) listManifests(c *call) reply {
-	reg, rep, found := c.namedRegistry()
-	if !found {
-		return rep
-	}
-	repo, rep, found := c.repoOf(reg)
+	reg, repo, rep, found := c.namedRepo()
 	if !found {
 		return rep
 	}
@@ -261,11 +258,7 @@ func (s *Server) writable(reg *registry) (reply, bool) {
 
 // deleteTag serves DELETE .../tags/{repository_tag}: the manifest stays, maybe untagged.
 func (s *Server) deleteTag(c *call) reply {
-	reg, rep, found := c.namedRegistry()
-	if !found {
-		return rep
-	}
-	repo, rep, found := c.repoOf(reg)
+	reg, repo, rep, found := c.namedRepo()
 	if !found {
 		return rep
 	}
@@ -283,11 +276,7 @@ func (s *Server) deleteTag(c *call) reply {
 // deleteManifest serves DELETE .../digests/{manifest_digest}: the manifest and its tags
 // go; its bytes stay in storage, unreferenced, until a garbage collection.
 func (s *Server) deleteManifest(c *call) reply {
-	reg, rep, found := c.namedRegistry()
-	if !found {
-		return rep
-	}
-	repo, rep, found := c.repoOf(reg)
+	reg, repo, rep, found := c.namedRepo()
 	if !found {
 		return rep
 	}
@@ -305,11 +294,7 @@ func (s *Server) deleteManifest(c *call) reply {
 
 // deleteRepository serves DELETE .../repositories/{repository_name}.
 func (s *Server) deleteRepository(c *call) reply {
-	reg, rep, found := c.namedRegistry()
-	if !found {
-		return rep
-	}
-	repo, rep, found := c.repoOf(reg)
+	reg, repo, rep, found := c.namedRepo()
 	if !found {
 		return rep
 	}
