@@ -91,6 +91,17 @@ func readPullSecret(t *testing.T, e *env.Env, name string) (pullSecret, bool) {
 	return ps, true
 }
 
+// secrets returns what must never leave the Secret: each entry's auth as
+// stored, user:password, and the password alone.
+func (ps pullSecret) secrets() []string {
+	var out []string
+	for k, up := range ps.Auths {
+		_, p, _ := strings.Cut(up, ":")
+		out = append(out, ps.Raw[k], up, p)
+	}
+	return out
+}
+
 func keys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -127,9 +138,7 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 	if diff := cmp.Diff([]string{"registry.digitalocean.com"}, keys(ps.Auths)); diff != "" {
 		t.Errorf("auths keys -want +got:\n%s", diff)
 	}
-	for k := range ps.Auths {
-		seen = append(seen, ps.Auths[k], ps.Raw[k])
-	}
+	seen = append(seen, ps.secrets()...)
 	at := dc.Status.AtProvider
 	if at.IssuedAt == nil || at.ExpiresAt == nil || at.RenewAt == nil ||
 		at.ExpiresAt.Sub(at.IssuedAt.Time) != time.Hour || at.ExpiresAt.Sub(at.RenewAt.Time) != 20*time.Minute ||
@@ -138,7 +147,6 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 	}
 	// Kubelet accepts it: a Pod may name it as an imagePullSecret (the API
 	// server checked type and key when the Secret was written).
-	first := ps
 
 	// Update: two registries -> one entry per registry path.
 	e.Update(t, dc, func() { dc.Spec.ForProvider.RegistryNames = []string{regA, regB} })
@@ -152,9 +160,7 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 	if ps.Auths["registry.digitalocean.com/"+regA] == ps.Auths["registry.digitalocean.com/"+regB] {
 		t.Error("both registries got the same credentials: they were not fetched per registry")
 	}
-	for k := range ps.Auths {
-		seen = append(seen, ps.Auths[k], ps.Raw[k])
-	}
+	seen = append(seen, ps.secrets()...)
 	e.WaitFor(t, dc, "status for both registries", func() bool {
 		return strings.Join(dc.Status.AtProvider.Registries, ",") == regA+","+regB && dc.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 	})
@@ -179,8 +185,8 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 		if ps.Auths[k] == v {
 			t.Errorf("entry %s kept its old credentials after renewal", k)
 		}
-		seen = append(seen, v, renewed.Raw[k])
 	}
+	seen = append(seen, renewed.secrets()...)
 
 	// Drift: the Secret is deleted behind the provider's back; it comes back.
 	if err := e.Kube.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.Namespace, Name: "pull-secret"}}); err != nil {
@@ -190,10 +196,18 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 		ps, ok = readPullSecret(t, e, "pull-secret")
 		return ok && ps.UID != renewed.UID && len(ps.Auths) == 2, "Secret pull-secret not yet recreated"
 	})
-	for k := range ps.Auths {
-		seen = append(seen, ps.Auths[k], ps.Raw[k])
-	}
+	seen = append(seen, ps.secrets()...)
 	e.WaitForCondition(t, dc, xpv2.TypeReady, corev1.ConditionTrue)
+	// Nor in the object: its status, conditions and annotations.
+	obj, err := json.Marshal(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range seen {
+		if strings.Contains(string(obj), c) {
+			t.Errorf("a credential appears in the DockerCredentials object")
+		}
+	}
 
 	// Delete: the Secret goes. DigitalOcean has no revoke endpoint, so
 	// nothing changes at the simulator (issued credentials simply expire).
@@ -206,7 +220,6 @@ func TestDockerCredentialsLifecycle(t *testing.T) {
 	// No credential reached a log line, an event or a condition.
 	logs := e.Logs()
 	evs := e.Events(t)
-	_ = first
 	for _, c := range seen {
 		if strings.Contains(logs, c) {
 			t.Errorf("a credential appears in the provider logs")
