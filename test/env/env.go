@@ -135,6 +135,11 @@ type Options struct {
 
 	// NoManagementPolicies turns the management policies feature off.
 	NoManagementPolicies bool
+
+	// NoProvider starts no controllers in-process (e.g. to run the
+	// cmd/provider binary against the env instead); StartProvider can still
+	// start them later.
+	NoProvider bool
 }
 
 // Env is a running environment.
@@ -305,7 +310,9 @@ func Start(t testing.TB, o Options) *Env {
 			t.Logf("provider logs (last 200 lines):\n%s", tail(e.Logs(), 200))
 		}
 	})
-	e.StartProvider(t)
+	if !o.NoProvider {
+		e.StartProvider(t)
+	}
 	return e
 }
 
@@ -359,6 +366,7 @@ func (e *Env) StartProvider(t testing.TB) {
 		Scheme:                 Scheme(),
 		Logger:                 zl,
 		Cache:                  cache.Options{SyncPeriod: &sync},
+		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		// Tests start several managers in one process.
