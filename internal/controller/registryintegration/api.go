@@ -47,6 +47,8 @@ type API interface {
 	AddRegistries(ctx context.Context, clusterID string, registries []string) error
 	// RemoveRegistries removes the registries from the cluster.
 	RemoveRegistries(ctx context.Context, clusterID string, registries []string) error
+	// RegistryExists reports whether DigitalOcean knows the registry.
+	RegistryExists(ctx context.Context, name string) (bool, error)
 }
 
 // godoAPI is API through the provider's shared godo client, so the rate
@@ -74,6 +76,17 @@ func (a godoAPI) AddRegistries(ctx context.Context, clusterID string, registries
 func (a godoAPI) RemoveRegistries(ctx context.Context, clusterID string, registries []string) error {
 	_, err := a.c.RemoveKubernetesRegistries(ctx, &clients.KubernetesRegistriesRequest{ClusterUUIDs: []string{clusterID}, Registries: registries})
 	return err
+}
+
+func (a godoAPI) RegistryExists(ctx context.Context, name string) (bool, error) {
+	_, _, err := a.c.Registries.Get(ctx, name)
+	if clients.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, errors.Wrapf(clients.Describe(err), "cannot get registry %q", name)
+	}
+	return true, nil
 }
 
 // SecretIdentifierAnnotation marks the pull Secret DigitalOcean writes into a

@@ -144,10 +144,43 @@ func (e *external) add(ctx context.Context, id string, names []string) error {
 
 func (e *external) remove(ctx context.Context, id string, names []string) error {
 	defer e.clusters.forget(e.memoKey(id))
-	if err := e.api.RemoveRegistries(ctx, id, names); err != nil {
+	err := e.api.RemoveRegistries(ctx, id, names)
+	if clients.IsNotFound(err) {
+		// DigitalOcean answers 404 when a named registry no longer exists;
+		// deleting a registry takes it out of every cluster. Without this,
+		// deleting a registry before its integration would leave the
+		// integration retrying forever. Only registries DigitalOcean says do
+		// not exist count as removed; the rest are removed again.
+		left, gerr := e.existing(ctx, names)
+		switch {
+		case gerr != nil:
+			// Keep the DELETE's error: nothing is known to be removed.
+		case len(left) == 0:
+			return nil
+		case len(left) < len(names):
+			names = left
+			err = e.api.RemoveRegistries(ctx, id, left)
+		}
+	}
+	if err != nil {
 		return errors.Wrapf(clients.Describe(err), "cannot remove registries %s from DOKS cluster %q; will retry", strings.Join(names, ","), id)
 	}
 	return nil
+}
+
+// existing returns the names DigitalOcean still knows as registries.
+func (e *external) existing(ctx context.Context, names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		ok, err := e.api.RegistryExists(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // sharedWith returns the registries that other RegistryIntegrations (in any

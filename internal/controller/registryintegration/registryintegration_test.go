@@ -19,6 +19,7 @@ package registryintegration
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,9 @@ type fakeAPI struct {
 	kcErr      error
 	addErr     error
 	removeErr  error
+	// gone are registries DigitalOcean does not know: removing one answers
+	// 404, as DigitalOcean does.
+	gone []string
 
 	calls []string
 }
@@ -79,7 +83,15 @@ func (f *fakeAPI) AddRegistries(_ context.Context, id string, r []string) error 
 
 func (f *fakeAPI) RemoveRegistries(_ context.Context, id string, r []string) error {
 	f.calls = append(f.calls, "DELETE "+id+" "+strings.Join(r, ","))
+	if in, _ := diff(r, f.gone); len(in) < len(r) {
+		return apiErr(http.StatusNotFound)
+	}
 	return f.removeErr
+}
+
+func (f *fakeAPI) RegistryExists(_ context.Context, name string) (bool, error) {
+	f.calls = append(f.calls, "GET registry "+name)
+	return !slices.Contains(f.gone, name), nil
 }
 
 // fakeSecrets answers Missing from a fixed set of present registries.
@@ -539,7 +551,26 @@ func TestDelete(t *testing.T) {
 			api:     &fakeAPI{removeErr: apiErr(404)},
 			wantErr: "will retry",
 			stored:  []string{"a"},
-			calls:   []string{"DELETE c-1 a"},
+			calls:   []string{"DELETE c-1 a", "GET registry a"},
+		},
+		// A registry deleted at DigitalOcean left every cluster: the 404 is
+		// checked registry by registry and the others are removed.
+		"RegistryGoneAtDigitalOcean": {
+			mg:    integration(withNames("a"), withApplied("a", "b"), deleting()),
+			api:   &fakeAPI{gone: []string{"a"}},
+			calls: []string{"DELETE c-1 a,b", "GET registry a", "GET registry b", "DELETE c-1 b"},
+		},
+		"EveryRegistryGoneAtDigitalOcean": {
+			mg:    integration(withNames("a"), withApplied("a"), deleting()),
+			api:   &fakeAPI{gone: []string{"a"}},
+			calls: []string{"DELETE c-1 a", "GET registry a"},
+		},
+		"RegistryGoneButRemovingTheOthersFails": {
+			mg:      integration(withNames("a"), withApplied("a", "b"), deleting()),
+			api:     &fakeAPI{gone: []string{"a"}, removeErr: apiErr(500)},
+			wantErr: `cannot remove registries b from DOKS cluster "c-1"; will retry`,
+			stored:  []string{"a", "b"},
+			calls:   []string{"DELETE c-1 a,b", "GET registry a", "GET registry b", "DELETE c-1 b"},
 		},
 		"NothingApplied": {
 			mg:  integration(withNames("a"), deleting()),

@@ -281,3 +281,36 @@ func TestRegistryIntegrationDeleteFailureIsRetried(t *testing.T) {
 	e.WaitGone(t, ri)
 	waitSimRegistries(t, e, clusterID)
 }
+
+// A registry deleted at DigitalOcean before its integration (say, both are
+// deleted with their composite) leaves every cluster; DigitalOcean then answers
+// 404 to removing it. The integration still goes, after the simulator says the
+// registry is gone, instead of retrying forever.
+func TestRegistryIntegrationRegistryDeletedFirst(t *testing.T) {
+	e := env.Start(t, env.Options{Logs: os.Stderr})
+	ctx := context.Background()
+	suffix := strings.TrimPrefix(e.Namespace, "t-")
+	regA, regB, clusterID := "ri-gone-"+suffix, "ri-stay-"+suffix, "c-gone-"+suffix
+	for _, r := range []string{regA, regB} {
+		if _, _, err := e.DO(t).Registries.Create(ctx, &godo.RegistryCreateRequest{Name: r, Region: "fra1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Sim.AddCluster(docrsim.Cluster{ID: clusterID, Name: "gone", Region: "fra1", Account: env.Account}); err != nil {
+		t.Fatal(err)
+	}
+	ri := &v1alpha1.RegistryIntegration{ObjectMeta: metav1.ObjectMeta{Name: "gone"}}
+	ri.Spec.ForProvider.ClusterID = clusterID
+	ri.Spec.ForProvider.RegistryNames = []string{regA, regB}
+	e.Create(t, ri)
+	e.WaitForCondition(t, ri, xpv2.TypeReady, corev1.ConditionTrue)
+	waitSimRegistries(t, e, clusterID, regA, regB)
+
+	if _, err := e.DO(t).Registries.Delete(ctx, regA); err != nil {
+		t.Fatal(err)
+	}
+	e.Delete(t, ri)
+	e.WaitGone(t, ri)
+	// The registry that still exists was removed, not skipped.
+	waitSimRegistries(t, e, clusterID)
+}
