@@ -80,9 +80,13 @@ bench: tools ## Benchmarks, repeated, and the provider process measured (~15 min
 xpkg: ## Build the provider, function and configuration packages (multi-arch, reproducible) into _output/xpkg.
 	go run ./cluster/xpkg/cmd/build-xpkg --out=_output/xpkg
 
+.PHONY: e2e
+e2e: tools ## End-to-end suite: Crossplane core installs our packages and drives them against the simulator (docs/e2e.md).
+	go test -count=1 -v -timeout=40m ./test/e2e/...
+
 .PHONY: dev
-dev: ## Run the provider against a local control plane and the DigitalOcean simulator (not yet available).
-	@echo "make dev is not yet available: it arrives with the end-to-end rig (see README.md)"
+dev: tools ## Run the whole stack in the foreground (control plane, simulator, Crossplane, provider, function); Ctrl-C stops it.
+	go run ./cluster/dev
 
 .PHONY: function-golden
 function-golden: tools ## Rewrite the function's render golden files (test/render/testdata) after an intended change.

@@ -9,6 +9,7 @@ package rig
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -37,6 +38,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane-contrib/provider-docr/cluster/xpkg"
+	"github.com/crossplane-contrib/provider-docr/pkg/docrsim"
 	"github.com/crossplane-contrib/provider-docr/test/controlplane"
 )
 
@@ -48,6 +50,7 @@ const (
 	PackageOrg     = "xpkg.crossplane.io/crossplane-contrib/"
 	caSecret       = "crossplane-root-ca"
 	clientSecret   = "crossplane-tls-client"
+	serverSecret   = "crossplane-tls-server"
 	imageConfig    = "rig-loopback-registry"
 	defaultVersion = "v0.1.0"
 )
@@ -71,6 +74,8 @@ type Options struct {
 	ProviderEnv []string
 	// NoSignalHandler leaves SIGINT/SIGTERM to the caller, who must call Stop (make dev).
 	NoSignalHandler bool
+	// Simulator, when set, starts a DigitalOcean simulator in-process (StartCore).
+	Simulator *docrsim.Options
 }
 
 // Rig is a running stack. Methods are safe to call from one goroutine (the test).
@@ -85,6 +90,9 @@ type Rig struct {
 
 	Registry string // host:port of the loopback OCI registry
 	regSrv   *http.Server
+
+	Sim    *docrsim.Server
+	SimURL string
 
 	Core     *Process
 	Function *Process
@@ -132,7 +140,7 @@ func New(opts Options) (*Rig, error) {
 		r.Dir, r.tempDir = d, true
 	}
 	for _, d := range []string{"logs", "bin", "certs", "xpkg-cache", "xpkg"} {
-		if err := os.MkdirAll(filepath.Join(r.Dir, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(r.Dir, d), 0o755); err != nil { //nolint:gosec // test state
 			return nil, err
 		}
 	}
@@ -160,6 +168,11 @@ func (r *Rig) StartCore(ctx context.Context) error {
 	if err := r.startRegistry(); err != nil {
 		return err
 	}
+	if r.opts.Simulator != nil {
+		if err := r.startSimulator(*r.opts.Simulator); err != nil {
+			return err
+		}
+	}
 	if err := r.startCrossplane(ctx); err != nil {
 		return err
 	}
@@ -185,14 +198,94 @@ func (r *Rig) startRegistry() error {
 	return nil
 }
 
-func (r *Rig) startCrossplane(ctx context.Context) error {
-	bin, err := controlplane.Tool("crossplane")
+func (r *Rig) startSimulator(o docrsim.Options) error {
+	lf, err := os.OpenFile(filepath.Join(r.Dir, "logs", "simulator.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	crds := filepath.Join(filepath.Dir(filepath.Dir(bin)), "crossplane-crds")
+	var mu sync.Mutex
+	o.Logf = func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(lf, time.Now().UTC().Format("15:04:05.000 ")+format+"\n", args...)
+	}
+	if r.Sim, err = docrsim.New(o); err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	if r.SimURL, err = r.Sim.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	r.logf("DigitalOcean simulator on %s", r.SimURL)
+	return nil
+}
+
+// ApplyClusterProviderConfig stores token in a Secret in crossplane-system and points a
+// ClusterProviderConfig at apiURL (the simulator when empty) with it.
+func (r *Rig) ApplyClusterProviderConfig(ctx context.Context, name, token, apiURL string) error {
+	if apiURL == "" {
+		apiURL = r.SimURL
+	}
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: CrossplaneNamespace, Name: name + "-docr-token"},
+		StringData: map[string]string{"token": token},
+	}
+	if err := r.Kube.Create(ctx, sec); err != nil && !kerrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cannot create the token Secret: %w", err)
+	}
+	url := ""
+	if apiURL != "" {
+		url = "\n  apiURL: " + apiURL
+	}
+	return r.Apply(ctx, fmt.Sprintf(`apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata:
+  name: %s
+spec:%s
+  credentials:
+    source: Secret
+    secretRef: {namespace: %s, name: %s, key: token}
+`, name, url, CrossplaneNamespace, sec.Name))
+}
+
+// ApplyProviderConfig does the same for a namespaced ProviderConfig, whose Secret lives
+// in its own namespace.
+func (r *Rig) ApplyProviderConfig(ctx context.Context, namespace, name, token string) error {
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name + "-docr-token"},
+		StringData: map[string]string{"token": token},
+	}
+	if err := r.Kube.Create(ctx, sec); err != nil && !kerrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cannot create the token Secret: %w", err)
+	}
+	return r.Apply(ctx, fmt.Sprintf(`apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: ProviderConfig
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  apiURL: %s
+  credentials:
+    source: Secret
+    secretRef: {name: %s, key: token}
+`, name, namespace, r.SimURL, sec.Name))
+}
+
+func (r *Rig) startCrossplane(ctx context.Context) error {
+	tool, err := controlplane.Tool("crossplane")
+	if err != nil {
+		return err
+	}
+	bin, err := coreBinary(ctx, r.logf)
+	if err != nil {
+		return err
+	}
+	crds := filepath.Join(filepath.Dir(filepath.Dir(tool)), "crossplane-crds")
 	if _, err := os.Stat(crds); err != nil {
 		return fmt.Errorf("crossplane CRDs not found next to the tools (run `make tools`): %w", err)
+	}
+	hooks, err := webhookConfigsPath(ctx, tool)
+	if err != nil {
+		return err
 	}
 	env := []string{
 		"KUBECONFIG=" + r.CP.Kubeconfig,
@@ -200,6 +293,11 @@ func (r *Rig) startCrossplane(ctx context.Context) error {
 		"POD_NAMESPACE=" + CrossplaneNamespace,
 		"TLS_CA_SECRET_NAME=" + caSecret,
 		"TLS_CLIENT_SECRET_NAME=" + clientSecret,
+		"TLS_SERVER_SECRET_NAME=" + serverSecret,
+		"WEBHOOK_CONFIGS_PATH=" + hooks,
+		"WEBHOOK_SERVICE_NAME=crossplane-webhooks",
+		"WEBHOOK_SERVICE_NAMESPACE=" + CrossplaneNamespace,
+		"WEBHOOK_SERVICE_PORT=9443",
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: CrossplaneNamespace}}
 	if err := r.Kube.Create(ctx, ns); err != nil && !kerrors.IsAlreadyExists(err) {
@@ -210,7 +308,7 @@ func (r *Rig) startCrossplane(ctx context.Context) error {
 	var initErr error
 	for attempt := 1; attempt <= 3; attempt++ {
 		r.logf("crossplane core init (attempt %d)", attempt)
-		initErr = r.runOnce(ctx, "crossplane-init", bin, []string{"core", "init", "--activation=*", "--enable-webhooks=false"}, env, 5*time.Minute)
+		initErr = r.runOnce(ctx, "crossplane-init", bin, []string{"core", "init", "--activation=*"}, env, 5*time.Minute)
 		if initErr == nil {
 			break
 		}
@@ -226,14 +324,33 @@ func (r *Rig) startCrossplane(ctx context.Context) error {
 	if err := writeSecretFiles(clientDir, sec.Data); err != nil {
 		return err
 	}
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
+		return err
+	}
+	// Webhooks stay on, so Usages are enforced and their controller runs as in a
+	// cluster. The API server reaches core's webhook server by URL on loopback with a
+	// certificate for 127.0.0.1 from Crossplane's CA (no Service, no kube-proxy here).
+	serverDir := filepath.Join(r.Dir, "certs", "crossplane-server")
+	ca := &corev1.Secret{}
+	if err := r.Kube.Get(ctx, types.NamespacedName{Namespace: CrossplaneNamespace, Name: caSecret}, ca); err != nil {
+		return fmt.Errorf("crossplane core init made no CA: %w", err)
+	}
+	certPEM, keyPEM, err := issueCert(ca.Data["tls.crt"], ca.Data["tls.key"], "crossplane-webhooks")
+	if err != nil {
+		return err
+	}
+	if err := writeSecretFiles(serverDir, map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "ca.crt": ca.Data["tls.crt"]}); err != nil {
+		return err
+	}
+	if err := r.pointWebhooksAt(ctx, fmt.Sprintf("https://127.0.0.1:%d", ports[2]), ca.Data["tls.crt"]); err != nil {
 		return err
 	}
 	args := []string{
 		"core", "start",
-		"--enable-webhooks=false",
 		"--package-runtime=External",
+		"--tls-server-certs-dir=" + serverDir,
+		fmt.Sprintf("--webhook-port=%d", ports[2]),
 		"--namespace=" + CrossplaneNamespace,
 		"--tls-client-certs-dir=" + clientDir,
 		"--xpkg-cache-dir=" + filepath.Join(r.Dir, "xpkg-cache"),
@@ -262,6 +379,61 @@ spec:
 	return r.Eventually(ctx, 2*time.Minute, "ImageConfig accepted", func() (bool, error) {
 		return r.Apply(ctx, ic) == nil, nil
 	})
+}
+
+// webhookConfigsPath finds core's webhook configurations in the Crossplane module the
+// tools were built from.
+func webhookConfigsPath(ctx context.Context, tool string) (string, error) {
+	src := filepath.Join(filepath.Dir(filepath.Dir(tool)), "src", "crossplane")
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/crossplane/crossplane/v2")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the Crossplane module from %s (run `make tools`): %w", src, err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "cluster", "webhookconfigurations")
+	if _, err := os.Stat(dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// pointWebhooksAt makes core's webhook configurations call url (plus each webhook's
+// path) instead of a Service.
+func (r *Rig) pointWebhooksAt(ctx context.Context, url string, caBundle []byte) error {
+	for _, kind := range []string{"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"} {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(schema.GroupVersionKind{Group: "admissionregistration.k8s.io", Version: "v1", Kind: kind + "List"})
+		if err := r.Kube.List(ctx, l); err != nil {
+			return err
+		}
+		for i := range l.Items {
+			wc := &l.Items[i]
+			hooks, _, _ := unstructured.NestedSlice(wc.Object, "webhooks")
+			changed := false
+			for j, h := range hooks {
+				m, _ := h.(map[string]any)
+				cc, _ := m["clientConfig"].(map[string]any)
+				svc, ok := cc["service"].(map[string]any)
+				if !ok {
+					continue
+				}
+				path, _ := svc["path"].(string)
+				m["clientConfig"] = map[string]any{"url": url + path, "caBundle": base64.StdEncoding.EncodeToString(caBundle)}
+				hooks[j], changed = m, true
+			}
+			if !changed {
+				continue
+			}
+			_ = unstructured.SetNestedSlice(wc.Object, hooks, "webhooks")
+			if err := r.Kube.Update(ctx, wc); err != nil {
+				return fmt.Errorf("cannot point %s %s at %s: %w", kind, wc.GetName(), url, err)
+			}
+			r.logf("%s %s calls %s", kind, wc.GetName(), url)
+		}
+	}
+	return nil
 }
 
 // runOnce runs a short-lived command with the rig's hygiene and a deadline.
@@ -568,6 +740,12 @@ func (r *Rig) Stop() {
 	}
 	if r.regSrv != nil {
 		_ = r.regSrv.Close()
+	}
+	if r.Sim != nil {
+		if err := r.Sim.Close(); err != nil {
+			r.logf("stopping the simulator: %v", err)
+		}
+		r.Sim = nil
 	}
 	if r.CP != nil {
 		if err := r.CP.Stop(); err != nil {
