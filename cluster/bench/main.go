@@ -24,6 +24,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -58,7 +59,7 @@ var suites = []suite{
 		Why: "simulator throughput: GET registry through HTTP with godo, through the handler, and per server CPU-second"},
 	{Name: "internal", Pkg: "./internal/retention/ ./internal/schedule/ ./functions/docr/internal/pbconv/", Bench: "^Benchmark", Count: 5, Benchtime: "1s",
 		Why: "retention evaluation of 100k tags, schedule decisions, protobuf conversion"},
-	{Name: "registry create", Pkg: "./test/integration/registry/", Bench: "^BenchmarkCreateReady(1|10)$", Count: 5, Benchtime: "1x",
+	{Name: "registry create", Pkg: "./test/integration/registry/", Bench: "^BenchmarkCreateReady(1|10)$", Count: 3, Benchtime: "1x",
 		Why: "in-process controllers (test/env, 2 s poll) against the control plane and simulator: create -> Ready watched through the API (ns/op), requests per create and delete counted by the simulator"},
 	{Name: "registry poll", Pkg: "./test/integration/registry/", Bench: "^BenchmarkRequestsPerPoll$", Count: 3, Benchtime: "1x",
 		Why: "ten Ready Registries, 5 s poll, 30 s window: simulator requests / (registries x polls)"},
@@ -186,6 +187,8 @@ func main() {
 	notes := flag.String("notes", "cluster/bench/notes.md", "hand-written interpretation appended to the report")
 	skipPerf := flag.Bool("skip-perf", false, "skip the provider process measurement (test/perf)")
 	only := flag.String("only", "", "run only suites whose name contains this")
+	fromLogs := flag.Bool("from-logs", false, "do not run the suites: report from the logs of an earlier run in -logs")
+	perfJSON := flag.String("perf-json", "", "use this test/perf result (DOCR_PERF_OUT of an earlier run) instead of running test/perf")
 	flag.Parse()
 	if err := os.MkdirAll(*logDir, 0o755); err != nil {
 		fail(err)
@@ -201,18 +204,37 @@ func main() {
 		}
 		args := []string{"test", "-run", "^$", "-bench", s.Bench, "-benchmem", "-count", strconv.Itoa(s.Count), "-benchtime", s.Benchtime, "-timeout", "20m"}
 		args = append(args, strings.Fields(s.Pkg)...)
-		r := run{suite: s, loadPre: loadavg()}
-		fmt.Fprintf(os.Stderr, "bench: %s: go %s\n", s.Name, strings.Join(args, " "))
-		t0 := time.Now()
-		o, err := goCmd(filepath.Join(*logDir, slug(s.Name)+".log"), args...)
-		r.took, r.loadPost, r.err = time.Since(t0), loadavg(), err
+		logPath := filepath.Join(*logDir, slug(s.Name)+".log")
+		r := run{suite: s}
+		var o string
+		if *fromLogs {
+			o, r.err = r.load(logPath)
+		} else {
+			r.loadPre = loadavg()
+			fmt.Fprintf(os.Stderr, "bench: %s: go %s\n", s.Name, strings.Join(args, " "))
+			t0 := time.Now()
+			var err error
+			o, err = goCmd(logPath, args...)
+			r.took, r.loadPost, r.err = time.Since(t0), loadavg(), err
+			r.save(logPath)
+		}
 		parse(o, samples, &order)
 		runs = append(runs, r)
 	}
 
 	var perf *perfResult
 	var perfRun run
-	if !*skipPerf && (*only == "" || strings.Contains("provider process", *only)) {
+	if *perfJSON != "" {
+		perfRun = run{suite: suite{Name: "provider process", Pkg: "./test/perf/ (earlier run: " + *perfJSON + ")"}}
+		b, err := os.ReadFile(*perfJSON)
+		if err == nil {
+			perf = &perfResult{}
+			err = json.Unmarshal(b, perf)
+		}
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", *perfJSON, err))
+		}
+	} else if !*skipPerf && (*only == "" || strings.Contains("provider process", *only)) {
 		perfRun = run{suite: suite{Name: "provider process", Pkg: "./test/perf/"}, loadPre: loadavg()}
 		jsonPath, _ := filepath.Abs(filepath.Join(*logDir, "perf.json"))
 		_ = os.Remove(jsonPath)
@@ -249,6 +271,45 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// meta is what the report needs of a suite's run besides its output, kept
+// next to its log for -from-logs.
+type meta struct {
+	Started  time.Time     `json:"started"`
+	Took     time.Duration `json:"took"`
+	LoadPre  string        `json:"loadPre"`
+	LoadPost string        `json:"loadPost"`
+	Err      string        `json:"err,omitempty"`
+}
+
+func (r *run) save(logPath string) {
+	m := meta{Started: time.Now().Add(-r.took).UTC(), Took: r.took, LoadPre: r.loadPre, LoadPost: r.loadPost}
+	if r.err != nil {
+		m.Err = r.err.Error()
+	}
+	b, _ := json.Marshal(m)
+	_ = os.WriteFile(logPath+".json", b, 0o644)
+}
+
+func (r *run) load(logPath string) (string, error) {
+	o, err := os.ReadFile(logPath)
+	if err != nil {
+		return "", err
+	}
+	var m meta
+	b, err := os.ReadFile(logPath + ".json")
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		return string(o), fmt.Errorf("%s.json: %w", logPath, err)
+	}
+	r.took, r.loadPre, r.loadPost = m.Took, m.LoadPre, m.LoadPost
+	if m.Err != "" {
+		return string(o), errors.New(m.Err)
+	}
+	return string(o), nil
 }
 
 func slug(s string) string { return strings.ReplaceAll(s, " ", "-") }

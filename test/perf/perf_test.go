@@ -141,17 +141,22 @@ func (r *rig) sample(pid int) (float64, time.Duration) {
 	return rss, cpu
 }
 
-// rssSamples takes n RSS samples interval apart.
-func (r *rig) rssSamples(n int, interval time.Duration) []float64 {
-	var out []float64
+// rssSamples takes n RSS samples interval apart, and adds a figure of the
+// anonymous part (RssAnon: heap, stacks) to tell it from the binary's mapped
+// pages (RssFile), which are shared and reclaimable.
+func (r *rig) rssSamples(name string, n int, interval time.Duration, method string) {
+	var rss, anon []float64
 	for i := range n {
 		if i > 0 {
 			time.Sleep(interval)
 		}
-		rss, _ := r.sample(r.pid)
-		out = append(out, rss)
+		v, _ := r.sample(r.pid)
+		rss = append(rss, v)
+		anon = append(anon, statusMiB(r.pid, "RssAnon:"))
 	}
-	return out
+	r.add(Figure{Name: name, Unit: "MiB", Samples: rss, Method: method})
+	r.add(Figure{Name: name + ", anonymous part", Unit: "MiB", Samples: anon,
+		Method: "RssAnon of /proc/<pid>/status, same samples; the rest of VmRSS is RssFile (the executable's pages) and RssShmem"})
 }
 
 // steady measures, over steadyWindows consecutive poll intervals, the
@@ -335,8 +340,7 @@ func TestProviderProcess(t *testing.T) {
 	// up (caches synced, controllers started) on a loaded machine.
 	time.Sleep(20 * time.Second)
 	r.res.Notes["load idle"] = loadavg()
-	r.add(Figure{Name: "RSS idle", Unit: "MiB", Samples: r.rssSamples(5, 2*time.Second),
-		Method: "VmRSS of /proc/<pid>/status, 5 samples 2 s apart, from 20 s after start; 50 ProviderConfigs + 1 ClusterProviderConfig, no managed resources"})
+	r.rssSamples("RSS idle", 5, 2*time.Second, "VmRSS of /proc/<pid>/status, 5 samples 2 s apart, from 20 s after start; 50 ProviderConfigs + 1 ClusterProviderConfig, no managed resources")
 
 	// Ten Registries, account 0, through the ClusterProviderConfig.
 	r.sim.ResetStats()
@@ -349,13 +353,12 @@ func TestProviderProcess(t *testing.T) {
 	r.res.Notes["load steady 10"] = loadavg()
 	cores, reqs := r.steady(perAccount)
 	r.add(Figure{Name: "CPU at steady state, 10 Registries, 30 s poll", Unit: "cores", Samples: cores,
-		Method: fmt.Sprintf("(utime+stime of /proc/<pid>/stat) delta / wall time, over %d consecutive 30 s windows after the Registries had been Ready for 40 s; CPU-seconds per hour = cores x 3600 (linear extrapolation: the steady load is periodic with the poll)", steadyWindows)})
+		Method: fmt.Sprintf("(utime+stime of /proc/<pid>/stat) delta / wall time, over %d consecutive 30 s windows after the Registries had been Ready for 40 s; CPU-seconds per hour = cores x 3600 (linear extrapolation: the steady load is periodic with the poll). Resolution: one 10 ms clock tick per 30 s window = 0.00033 cores", steadyWindows)})
 	r.add(Figure{Name: "CPU-seconds per hour at steady state, 10 Registries", Unit: "s/h", Samples: scale(cores, 3600),
 		Method: "the cores samples above x 3600 s"})
 	r.add(Figure{Name: "DigitalOcean requests per MR per poll, 10 Registries", Unit: "requests", Samples: reqs,
 		Method: "the simulator's request count over each window / (10 x window/30 s)"})
-	r.add(Figure{Name: "RSS at steady state, 10 Registries", Unit: "MiB", Samples: r.rssSamples(5, 2*time.Second),
-		Method: "VmRSS, 5 samples 2 s apart after the CPU windows"})
+	r.rssSamples("RSS at steady state, 10 Registries", 5, 2*time.Second, "VmRSS, 5 samples 2 s apart after the CPU windows")
 
 	// 490 more: 500 Registries across 50 accounts, each namespace its own
 	// ProviderConfig and token.
@@ -365,7 +368,7 @@ func TestProviderProcess(t *testing.T) {
 	r.res.Notes["490 more Registries Ready after"] = took.Round(100 * time.Millisecond).String()
 	r.res.Notes["requests to create 490"] = strconv.Itoa(r.sim.Stats().Total)
 	// The peak of the creation burst: the process's high-water mark so far.
-	r.res.Notes["VmHWM after creating 500 (MiB)"] = vmHWM(r.pid)
+	r.res.Notes["VmHWM (peak RSS) after creating 500, MiB"] = strconv.FormatFloat(statusMiB(r.pid, "VmHWM:"), 'f', 1, 64)
 	time.Sleep(poll + 10*time.Second)
 	r.res.Notes["load steady 500"] = loadavg()
 	cores, reqs = r.steady(accounts * perAccount)
@@ -373,8 +376,7 @@ func TestProviderProcess(t *testing.T) {
 		Method: fmt.Sprintf("as for 10 Registries, %d windows of 30 s, 40 s after all 500 were Ready", steadyWindows)})
 	r.add(Figure{Name: "DigitalOcean requests per MR per poll, 500 Registries", Unit: "requests", Samples: reqs,
 		Method: "the simulator's request count over each window / (500 x window/30 s)"})
-	r.add(Figure{Name: "RSS with 500 Registries across 50 accounts", Unit: "MiB", Samples: r.rssSamples(5, 2*time.Second),
-		Method: "VmRSS, 5 samples 2 s apart at steady state (after the CPU windows), 50 namespaces each with its own token Secret and ProviderConfig, 10 Registries each"})
+	r.rssSamples("RSS with 500 Registries across 50 accounts", 5, 2*time.Second, "VmRSS, 5 samples 2 s apart at steady state (after the CPU windows), 50 namespaces each with its own token Secret and ProviderConfig, 10 Registries each")
 	r.res.Notes["429 responses"] = strconv.Itoa(r.sim.Stats().Count("", "", 429))
 
 	// A graceful stop, as a user's pod would get.
@@ -405,21 +407,20 @@ func scale(xs []float64, k float64) []float64 {
 	return out
 }
 
-// vmHWM is the process's peak resident set (MiB) so far.
-func vmHWM(pid int) string {
+// statusMiB is a kB field of /proc/<pid>/status in MiB (-1 if unreadable).
+func statusMiB(pid int, field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "unknown"
+		return -1
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, err := strconv.ParseFloat(f[1], 64)
-			if err == nil {
-				return strconv.FormatFloat(kb/1024, 'f', 1, 64)
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
+			if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+				return kb / 1024
 			}
 		}
 	}
-	return "unknown"
+	return -1
 }
 
 func repoRoot(t *testing.T) string {
