@@ -63,6 +63,7 @@ import (
 	"github.com/digitalocean/godo"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -175,10 +176,13 @@ const (
 	TokenKey        = "token"
 )
 
-// Scheme has the provider's types and Kubernetes' core types.
+// Scheme has the provider's types, Kubernetes' core types and Leases.
 func Scheme() *kruntime.Scheme {
 	s := kruntime.NewScheme()
 	if err := corev1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := coordinationv1.AddToScheme(s); err != nil {
 		panic(err)
 	}
 	if err := apis.AddToScheme(s); err != nil {

@@ -64,6 +64,18 @@ func procStat(b *testing.B, pid int) (rss int64, cpu time.Duration) {
 	return rss, time.Duration(ut+st) * 10 * time.Millisecond
 }
 
+// buildProvider builds the cmd/provider binary.
+func buildProvider(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "provider")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/provider")
+	build.Dir = env.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // countReady counts Ready registries in the env's namespace.
 func countReady(b *testing.B, e *env.Env) int {
 	b.Helper()
@@ -101,12 +113,7 @@ func BenchmarkProviderProcess(b *testing.B) {
 		}})
 	}
 
-	bin := filepath.Join(b.TempDir(), "provider")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/provider")
-	build.Dir = env.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildProvider(b)
 	logf, _ := os.Create(filepath.Join(b.TempDir(), "provider.log"))
 	cmd := exec.Command(bin, "--poll=30s", "--metrics-bind-address=0", "--health-probe-bind-address=0", "--kubeconfig="+e.CP.Kubeconfig)
 	cmd.Stdout, cmd.Stderr = logf, logf
