@@ -156,7 +156,7 @@ func parsePhases(v string, p *docrsim.GCPhases) error {
 		k, d, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		target, known := dst[k]
 		if !ok || !known {
-			return fmt.Errorf("--gc-phases %q: want requested|waiting|scanning|deleting|cancelling=DURATION,...", kv)
+			return fmt.Errorf("--gc-phases %q: want a comma-separated list of requested|waiting|scanning|deleting|cancelling=DURATION", kv)
 		}
 		dur, err := time.ParseDuration(d)
 		if err != nil || dur <= 0 {

@@ -37,11 +37,6 @@ func (p GCPhases) withDefaults() GCPhases {
 	return p
 }
 
-func (g *gcRun) end() time.Time {
-	p := g.Phases
-	return g.CreatedAt.Add(p.Requested + p.WaitingForJWTs + p.ScanningManifests + p.DeletingBlobs)
-}
-
 // statusAt is the run's status at now and when it entered it.
 func (g *gcRun) statusAt(now time.Time) (string, time.Time) {
 	if !g.FailedAt.IsZero() && !now.Before(g.FailedAt) {
