@@ -91,6 +91,25 @@ const DefaultRequestsPerMinute = 200
 // (Registries, Kubernetes, ...) are godo's.
 type Client struct {
 	*godo.Client
+	lim *limiter
+}
+
+// AccountChanges counts the account-wide changes (e.g. a subscription tier)
+// this process made with the client's token. Controllers remember it with a
+// refusal that such a change can lift (a registry limit) and retry when it
+// moved.
+func (c *Client) AccountChanges() uint64 {
+	if c.lim == nil {
+		return 0
+	}
+	return c.lim.accountChanges.Load()
+}
+
+// NoteAccountChange records an account-wide change made with the token.
+func (c *Client) NoteAccountChange() {
+	if c.lim != nil {
+		c.lim.accountChanges.Add(1)
+	}
 }
 
 // A Factory makes and caches godo clients. Use one per process.
@@ -287,5 +306,5 @@ func (f *Factory) newClient(cfg Config, l *limiter) (*Client, error) {
 		rr.Client.HTTPClient.Timeout = attemptTimeout
 		rr.Client.Logger = nil
 	}
-	return &Client{Client: gc}, nil
+	return &Client{Client: gc, lim: l}, nil
 }

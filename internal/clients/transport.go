@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -59,6 +60,10 @@ type limiter struct {
 	closed  time.Time // the gate is closed until then
 	configs map[string]struct{}
 	metrics *Metrics
+
+	// accountChanges: see Client.AccountChanges. Per token, which stands
+	// for the account.
+	accountChanges atomic.Uint64
 }
 
 func newLimiter(c clock.Clock, m *Metrics) *limiter {

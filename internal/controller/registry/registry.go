@@ -71,8 +71,9 @@ const (
 	// is not retried until the Registry changes, or this much time passes
 	// (the name may free up; the account may be upgraded).
 	terminalRetryAfter = time.Hour
-	// limitRetryAfter is shorter: a Subscription can lift a registry limit.
-	limitRetryAfter = 10 * time.Minute
+	// limitRetryAfter is shorter: a tier change can lift a registry limit.
+	// A Subscription changed by this process lifts it at once.
+	limitRetryAfter = 2 * time.Minute
 	// freshFor is how long an answer from DigitalOcean stands for the
 	// registry. It is wall time, shorter than any sensible poll interval:
 	// it only spares requests to reconciles that the provider's own writes
@@ -168,6 +169,9 @@ type memo struct {
 }
 
 type refusal struct {
+	// changes is the account's change count when refused; a registry limit
+	// refusal ends when it moves (a Subscription changed the tier).
+	changes    uint64
 	generation int64
 	name       string
 	region     string
@@ -213,7 +217,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Registry) (managed
 	if err != nil {
 		return nil, err
 	}
-	return &external{api: c.newAPI(cl), memos: c.memos, clock: c.clock}, nil
+	return &external{api: c.newAPI(cl), memos: c.memos, clock: c.clock, accountChanges: cl.AccountChanges}, nil
 }
 
 type external struct {
@@ -222,6 +226,16 @@ type external struct {
 	clock clock.PassiveClock
 	// now is the wall clock of freshFor (time.Now when nil).
 	now func() time.Time
+	// accountChanges counts account-wide changes made by this process
+	// (clients.Client.AccountChanges); nil counts none.
+	accountChanges func() uint64
+}
+
+func (e *external) changes() uint64 {
+	if e.accountChanges == nil {
+		return 0
+	}
+	return e.accountChanges()
 }
 
 func (e *external) wall() time.Time {
@@ -284,7 +298,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Registry) (managed.
 	}
 
 	if refused != nil {
-		if refused.generation == cr.GetGeneration() && refused.name == name && now.Before(refused.until) {
+		lifted := refused.reason == ReasonRegistryLimit && e.changes() != refused.changes
+		if refused.generation == cr.GetGeneration() && refused.name == name && now.Before(refused.until) && !lifted {
 			cr.SetConditions(refusedCondition(refused.reason, refused.err))
 			return managed.ExternalObservation{}, refused.err
 		}
@@ -380,11 +395,20 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Registry) (managed.E
 		return managed.ExternalCreation{}, err
 	}
 	region := cr.Spec.ForProvider.Region
+	changes := e.changes()
 	r, _, err := e.api.Create(ctx, &godo.RegistryCreateRequest{Name: name, Region: region})
+	if clients.IsConflict(err) {
+		// The name is taken, maybe by our own account: a create of ours that
+		// completed after we last looked (a restart mid-create, or another
+		// tool). GET answers for our account's registries only.
+		if own, _, gerr := e.api.Get(ctx, name); gerr == nil && own != nil {
+			r, err = own, nil
+		}
+	}
 	if err != nil {
 		reason, retryAfter, cerr := classify(err, name, region)
 		if reason != "" {
-			ref := &refusal{generation: cr.GetGeneration(), name: name, region: region, until: e.clock.Now().Add(retryAfter), reason: reason, err: cerr}
+			ref := &refusal{changes: changes, generation: cr.GetGeneration(), name: name, region: region, until: e.clock.Now().Add(retryAfter), reason: reason, err: cerr}
 			e.memos.with(cr.GetUID(), func(m *memo) { m.refused = ref })
 		}
 		return managed.ExternalCreation{}, cerr

@@ -207,9 +207,11 @@ func TestCreate(t *testing.T) {
 		calls  []string
 		reason xpv2.ConditionReason
 	}
+	notFound := func(string) (*godo.Registry, error) { return nil, apiErr(404, "not found") }
 	cases := map[string]struct {
 		reason string
 		create func(*godo.RegistryCreateRequest) (*godo.Registry, error)
+		get    func(string) (*godo.Registry, error)
 		want   want
 	}{
 		"Created": {
@@ -217,11 +219,20 @@ func TestCreate(t *testing.T) {
 			want:   want{cre: managed.ExternalCreation{ConnectionDetails: connectionDetails("reg")}, calls: []string{"POST reg nyc3"}},
 		},
 		"NameTaken": {
-			reason: "409: the name belongs to another account; a clear, non-retrying error.",
+			reason: "409 and not ours (GET 404): the name belongs to another account; a clear, non-retrying error.",
 			create: func(*godo.RegistryCreateRequest) (*godo.Registry, error) {
 				return nil, apiErr(409, `registry name "reg" is already taken`)
 			},
-			want: want{err: `registry name "reg" is taken by another DigitalOcean account`, calls: []string{"POST reg nyc3"}, reason: ReasonNameTaken},
+			get:  notFound,
+			want: want{err: `registry name "reg" is taken by another DigitalOcean account`, calls: []string{"POST reg nyc3", "GET reg"}, reason: ReasonNameTaken},
+		},
+		"ConflictWithOurOwnCreate": {
+			reason: "409 because our own earlier create completed (a restart mid-create): it is ours, not a clash.",
+			create: func(*godo.RegistryCreateRequest) (*godo.Registry, error) {
+				return nil, apiErr(409, `registry name "reg" is already taken`)
+			},
+			get:  func(n string) (*godo.Registry, error) { return doRegistry(n, "nyc3"), nil },
+			want: want{cre: managed.ExternalCreation{ConnectionDetails: connectionDetails("reg")}, calls: []string{"POST reg nyc3", "GET reg"}},
 		},
 		"RegionNotOffered": {
 			create: func(*godo.RegistryCreateRequest) (*godo.Registry, error) {
@@ -243,7 +254,7 @@ func TestCreate(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			api := &fakeAPI{create: tc.create}
+			api := &fakeAPI{create: tc.create, get: tc.get}
 			e := &external{api: api, memos: newMemos(), clock: clocktesting.NewFakeClock(created)}
 			cre, err := e.Create(context.Background(), newRegistry())
 			got := want{cre: cre, calls: api.calls}
@@ -410,6 +421,37 @@ func TestRefusedCreateIsNotRetried(t *testing.T) {
 	o, err := e.Observe(ctx, cr)
 	if err != nil || o.ResourceExists || len(api.calls) != 0 {
 		t.Errorf("deleting a refused Registry: exists=%v err=%v calls=%v", o.ResourceExists, err, api.calls)
+	}
+}
+
+func TestRegistryLimitLiftedByTierChange(t *testing.T) {
+	fc := clocktesting.NewFakeClock(created)
+	var changes uint64
+	api := &fakeAPI{
+		get: func(string) (*godo.Registry, error) { return nil, apiErr(404, "not found") },
+		create: func(*godo.RegistryCreateRequest) (*godo.Registry, error) {
+			return nil, apiErr(422, "registry limit reached")
+		},
+	}
+	e := &external{api: api, memos: newMemos(), clock: fc, now: fc.Now, accountChanges: func() uint64 { return changes }}
+	ctx := context.Background()
+	cr := newRegistry()
+	if _, err := e.Create(ctx, cr); err == nil || !strings.Contains(err.Error(), "registry limit") {
+		t.Fatalf("Create: %v", err)
+	}
+	api.calls = nil
+	if _, err := e.Observe(ctx, cr); err == nil {
+		t.Fatal("Observe: want the remembered refusal")
+	}
+	if len(api.calls) != 0 {
+		t.Errorf("requests while refused: %v", api.calls)
+	}
+	changes++ // a Subscription of this process changed the tier
+	if _, err := e.Observe(ctx, cr); err != nil {
+		t.Fatalf("Observe after a tier change: %v", err)
+	}
+	if diff := cmp.Diff([]string{"GET reg"}, api.calls); diff != "" {
+		t.Errorf("after a tier change: -want +got:\n%s", diff)
 	}
 }
 

@@ -194,7 +194,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Subscription) (man
 	if err != nil {
 		return nil, err
 	}
-	return &external{api: c.newAPI(cl), memos: c.memos, clock: c.clock, record: c.record}, nil
+	return &external{api: c.newAPI(cl), memos: c.memos, clock: c.clock, record: c.record, noteAccountChange: cl.NoteAccountChange}, nil
 }
 
 type external struct {
@@ -204,6 +204,9 @@ type external struct {
 	record event.Recorder
 	// now is the wall clock of freshFor (time.Now when nil).
 	now func() time.Time
+	// noteAccountChange tells other controllers using the token that the
+	// tier changed (clients.Client.NoteAccountChange); may be nil.
+	noteAccountChange func()
 }
 
 func (e *external) wall() time.Time {
@@ -391,6 +394,10 @@ func (e *external) set(ctx context.Context, cr *v1alpha1.Subscription) error {
 		ref := &refusal{generation: cr.GetGeneration(), until: e.clock.Now().Add(refusedRetryAfter), err: rerr}
 		e.memos.with(cr.GetUID(), func(m *memo) { m.refused = ref })
 		return rerr
+	}
+	if e.noteAccountChange != nil {
+		// E.g. Registries refused for the account's registry limit retry now.
+		e.noteAccountChange()
 	}
 	e.memos.with(cr.GetUID(), func(m *memo) {
 		m.last, m.lastWasSub, m.refused = s, true, nil
