@@ -128,9 +128,10 @@ func (a godoAPI) LatestPush(ctx context.Context, registry string) (time.Time, er
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() || len(repos) == 0 {
 			return latest, nil
 		}
+		// A page left unread could hold the newest push: never guess.
 		tok, err := resp.Links.NextPageToken()
 		if err != nil || tok == "" {
-			return latest, errors.Wrap(err, "cannot read the next page token of the repository listing")
+			return time.Time{}, errors.Errorf("cannot read the next page token of the repositories of registry %s", registry)
 		}
 		opt = &godo.TokenListOptions{PerPage: repoPageSize, Token: tok}
 	}
