@@ -125,9 +125,11 @@ type Figure struct {
 type perfResult struct {
 	Figures []Figure          `json:"figures"`
 	Notes   map[string]string `json:"notes"`
+	runs    int
 }
 
 func (p *perfResult) merge(o perfResult, run string) {
+	p.runs++
 	for _, f := range o.Figures {
 		found := false
 		for i := range p.Figures {
@@ -269,7 +271,7 @@ func main() {
 		_, err := goCmd(filepath.Join(*logDir, "perf.log"), "test", "-count=1", "-v", "-run", "^TestProviderProcess$", "-timeout", "40m", "./test/perf/")
 		perfRun.took, perfRun.loadPost, perfRun.err = time.Since(t0), loadavg(), err
 		if b, rerr := os.ReadFile(jsonPath); rerr == nil {
-			perf = &perfResult{}
+			perf = &perfResult{runs: 1}
 			if jerr := json.Unmarshal(b, perf); jerr != nil {
 				perfRun.err = fmt.Errorf("%s: %w", jsonPath, jerr)
 				perf = nil
@@ -545,7 +547,8 @@ func report(w io.Writer, started time.Time, runs []run, samples map[key][]float6
 		p("kube-controller-manager from `.cache/tools`), against the simulator running in the test process\n")
 		p("(rate limits off). 50 simulated accounts (Professional tier), each with a namespace, a token\n")
 		p("Secret and a ProviderConfig; account 0's Registries use a ClusterProviderConfig. Run once per\n")
-		p("`make bench`; min/median/max are over the samples or windows named in each method.\n\n")
+		p("`make bench` (this report pools %d run(s)); min/median/max are over the samples or windows\n", perf.runs)
+		p("named in each method, from every pooled run.\n\n")
 		p("| figure | min | median | max | unit | method |\n|---|---:|---:|---:|---|---|\n")
 		for _, f := range perf.Figures {
 			if len(f.Samples) == 0 {
