@@ -27,13 +27,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 
 	"github.com/crossplane-contrib/provider-docr/apis/docr/v1alpha1"
 	"github.com/crossplane-contrib/provider-docr/internal/clients"
@@ -94,29 +91,19 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		newAPI:  func(c *clients.Client) API { return godoAPI{c: c} },
 		clock:   clk,
 	}
-	opts := []managed.ReconcilerOption{
+	rec := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
+	opts, err := o.ManagedReconcilerOptions(mgr, name, rec, &v1alpha1.DockerCredentialsList{})
+	if err != nil {
+		return err
+	}
+	opts = append(opts,
 		managed.WithTypedExternalConnector[*v1alpha1.DockerCredentials](conn),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))),
-		managed.WithPollInterval(o.PollInterval),
 		// What Create did is read back from the Kubernetes API (an annotation
 		// or the Secret), which is consistent at once: the default 30s wait for
 		// an eventually consistent API would only delay an early delete.
 		managed.WithCreationGracePeriod(creationGrace),
 		managed.WithPollIntervalHook(RenewalHook(clk, o.PollJitter)),
-	}
-	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
-		opts = append(opts, managed.WithManagementPolicies())
-	}
-	if o.MetricOptions != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-		if o.MetricOptions.MRStateMetrics != nil {
-			sr := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, &v1alpha1.DockerCredentialsList{}, o.MetricOptions.PollStateMetricInterval)
-			if err := mgr.Add(sr); err != nil {
-				return errors.Wrap(err, "cannot register MR state metrics recorder for kind v1alpha1.DockerCredentialsList")
-			}
-		}
-	}
+	)
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DockerCredentialsGroupVersionKind), opts...)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).

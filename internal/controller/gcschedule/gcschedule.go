@@ -31,12 +31,10 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-docr/apis/docr/v1alpha1"
@@ -82,28 +80,16 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		Recorder: rec,
 		Due:      due,
 	}
-	opts := []managed.ReconcilerOption{
+	opts, err := o.ManagedReconcilerOptions(mgr, name, rec, &v1alpha1.GarbageCollectionScheduleList{})
+	if err != nil {
+		return err
+	}
+	opts = append(opts,
 		managed.WithTypedExternalConnector[*v1alpha1.GarbageCollectionSchedule](c),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithRecorder(rec),
-		managed.WithPollInterval(o.PollInterval),
 		managed.WithPollIntervalHook(due.Hook),
 		// There is nothing to name at DigitalOcean: no external-name default.
 		managed.WithInitializers(),
-	}
-	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
-		opts = append(opts, managed.WithManagementPolicies())
-	}
-	if o.MetricOptions != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-		if o.MetricOptions.MRStateMetrics != nil {
-			stateMetricsRecorder := statemetrics.NewMRStateRecorder(
-				mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, &v1alpha1.GarbageCollectionScheduleList{}, o.MetricOptions.PollStateMetricInterval)
-			if err := mgr.Add(stateMetricsRecorder); err != nil {
-				return errors.Wrap(err, "cannot register MR state metrics recorder for kind v1alpha1.GarbageCollectionScheduleList")
-			}
-		}
-	}
+	)
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.GarbageCollectionScheduleGroupVersionKind), opts...)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).

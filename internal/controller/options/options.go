@@ -21,8 +21,15 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 
 	"github.com/crossplane-contrib/provider-docr/internal/clients"
 )
@@ -49,4 +56,38 @@ func (o Options) GetClock() clock.Clock {
 		return clock.RealClock{}
 	}
 	return o.Clock
+}
+
+// ManagedReconcilerOptions returns what every managed reconciler of this provider shares:
+// logger, event recorder, poll interval, management policies and metrics. It registers the
+// kind's state-metrics recorder (listing with list) with mgr. Controllers append their own
+// connector, hooks and grace periods.
+func (o Options) ManagedReconcilerOptions(mgr ctrl.Manager, name string, rec event.Recorder, list resource.ManagedList) ([]managed.ReconcilerOption, error) {
+	opts := []managed.ReconcilerOption{
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithRecorder(rec),
+		managed.WithPollInterval(o.PollInterval),
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.MetricOptions != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+		if o.MetricOptions.MRStateMetrics != nil {
+			sr := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, list, o.MetricOptions.PollStateMetricInterval)
+			if err := mgr.Add(sr); err != nil {
+				return nil, errors.Wrapf(err, "cannot register MR state metrics recorder for %T", list)
+			}
+		}
+	}
+	return opts, nil
+}
+
+// PollJitterOptions returns the poll jitter hook for controllers without a poll hook of
+// their own (a hook replaces the jitter hook; hooks that schedule take jitter themselves).
+func (o Options) PollJitterOptions() []managed.ReconcilerOption {
+	if o.PollJitter <= 0 {
+		return nil
+	}
+	return []managed.ReconcilerOption{managed.WithPollJitterHook(o.PollJitter)}
 }

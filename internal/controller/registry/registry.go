@@ -40,12 +40,10 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-docr/apis/docr/v1alpha1"
@@ -108,11 +106,13 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		memos:   newMemos(),
 		clock:   o.GetClock(),
 	}
-	opts := []managed.ReconcilerOption{
+	rec := event.NewAPIRecorder(mgr.GetEventRecorderFor(name))
+	opts, err := o.ManagedReconcilerOptions(mgr, name, rec, &v1alpha1.RegistryList{})
+	if err != nil {
+		return err
+	}
+	opts = append(opts,
 		managed.WithTypedExternalConnector[*v1alpha1.Registry](conn),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))),
-		managed.WithPollInterval(o.PollInterval),
 		// The external name is the registry name, known before creation: a
 		// create interrupted mid-way is safe to retry (Observe finds it).
 		managed.WithDeterministicExternalName(true),
@@ -121,22 +121,8 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		// missing registry is not believed (it would delay drift repair and
 		// deletion of young registries by 30s).
 		managed.WithCreationGracePeriod(0),
-	}
-	if o.PollJitter > 0 {
-		opts = append(opts, managed.WithPollJitterHook(o.PollJitter))
-	}
-	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
-		opts = append(opts, managed.WithManagementPolicies())
-	}
-	if o.MetricOptions != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-		if o.MetricOptions.MRStateMetrics != nil {
-			sr := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, &v1alpha1.RegistryList{}, o.MetricOptions.PollStateMetricInterval)
-			if err := mgr.Add(sr); err != nil {
-				return errors.Wrap(err, "cannot register MR state metrics recorder for kind v1alpha1.RegistryList")
-			}
-		}
-	}
+	)
+	opts = append(opts, o.PollJitterOptions()...)
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.RegistryGroupVersionKind), opts...)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
