@@ -73,7 +73,7 @@ test: tools ## Every suite: generated-code check, lint, unit, integration, end-t
 	  if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed"; exit 1; fi; echo "== make test passed"
 
 .PHONY: bench
-bench: tools ## Benchmarks, repeated, and the provider process measured (~15 min): writes docs/benchmarks.md.
+bench: tools ## Benchmarks, repeated, and the provider process measured (~25 min today): writes docs/benchmarks.md.
 	go run ./cluster/bench --out=docs/benchmarks.md
 
 .PHONY: xpkg
