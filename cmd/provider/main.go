@@ -67,6 +67,8 @@ type cli struct {
 	HealthProbeBindAddress   string        `default:":8081" help:"Address of the /healthz and /readyz endpoints." env:"HEALTH_PROBE_BIND_ADDRESS"`
 	GracefulShutdownTimeout  time.Duration `default:"30s" help:"How long in-flight reconciles may take to finish on shutdown."`
 	Kubeconfig               string        `help:"Path of a kubeconfig (default: in-cluster, or $KUBECONFIG)." type:"path" env:"KUBECONFIG"`
+	KubeAPIQPS               float32       `name:"kube-api-qps" default:"50" help:"Requests per second to the Kubernetes API (client-go's default of 5 throttles status updates beyond ~150 resources per 30s poll)." env:"KUBE_API_QPS"`
+	KubeAPIBurst             int           `name:"kube-api-burst" default:"100" help:"Burst of requests to the Kubernetes API." env:"KUBE_API_BURST"`
 }
 
 func main() {
@@ -95,6 +97,7 @@ func run(ctx context.Context, c cli) error {
 	if err != nil {
 		return fmt.Errorf("cannot get the Kubernetes API configuration: %w", err)
 	}
+	cfg.QPS, cfg.Burst = c.KubeAPIQPS, c.KubeAPIBurst
 	log.Debug("Starting", "poll", c.Poll.String(), "sync", c.Sync.String(), "max-reconcile-rate", c.MaxReconcileRate,
 		"leader-election", c.LeaderElection, "management-policies", c.EnableManagementPolicies)
 
