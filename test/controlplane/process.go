@@ -38,7 +38,9 @@ type spawnReq struct {
 	errc chan error
 }
 
-func spawn(cmd *exec.Cmd) error {
+// Spawn starts cmd from the one locked thread; every package that starts children with
+// Pdeathsig (the e2e rig too) must start them through it.
+func Spawn(cmd *exec.Cmd) error {
 	spawner.once.Do(func() {
 		spawner.reqs = make(chan spawnReq)
 		go func() {
@@ -65,7 +67,7 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 	// Own process group: a terminal's Ctrl-C does not reach the children directly (we stop
 	// them in order), and Stop can kill anything they might fork.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := spawn(cmd); err != nil {
+	if err := Spawn(cmd); err != nil {
 		_ = lf.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/crossplane-contrib/provider-docr/test/controlplane"
 )
 
 // Process is one child of the rig (Crossplane core, the provider, the function) with its
@@ -26,33 +26,6 @@ type Process struct {
 	done    chan struct{}
 }
 
-// Pdeathsig fires when the thread that forked the child exits, and Go retires threads, so
-// every child is forked from one goroutine locked to its thread for good.
-var spawner struct {
-	once sync.Once
-	reqs chan spawnReq
-}
-
-type spawnReq struct {
-	cmd  *exec.Cmd
-	errc chan error
-}
-
-func spawn(cmd *exec.Cmd) error {
-	spawner.once.Do(func() {
-		spawner.reqs = make(chan spawnReq)
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread must outlive every child
-			for r := range spawner.reqs {
-				r.errc <- r.cmd.Start()
-			}
-		}()
-	})
-	errc := make(chan error, 1)
-	spawner.reqs <- spawnReq{cmd: cmd, errc: errc}
-	return <-errc
-}
-
 // StartProcess starts bin with args and env (added to the rig's environment), appending
 // its output to logPath.
 func StartProcess(name, bin string, args, env []string, logPath string) (*Process, error) {
@@ -65,7 +38,7 @@ func StartProcess(name, bin string, args, env []string, logPath string) (*Proces
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := spawn(cmd); err != nil {
+	if err := controlplane.Spawn(cmd); err != nil {
 		_ = lf.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
