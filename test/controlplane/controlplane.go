@@ -290,7 +290,12 @@ func (cp *ControlPlane) run(ctx context.Context, name, bin string, args []string
 	cp.mu.Lock()
 	cp.procs = append(cp.procs, p)
 	cp.mu.Unlock()
+	return cp.waitReady(ctx, p, ready)
+}
 
+// waitReady polls a started component's readiness check.
+func (cp *ControlPlane) waitReady(ctx context.Context, p *process, ready func(context.Context) error) error {
+	name := p.name
 	ctx, cancel := context.WithTimeout(ctx, cp.opts.ReadyTimeout)
 	defer cancel()
 	var last error

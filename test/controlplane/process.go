@@ -17,6 +17,8 @@ import (
 // process is one child (etcd, kube-apiserver, kube-controller-manager) with its log file.
 type process struct {
 	name    string
+	bin     string
+	args    []string
 	cmd     *exec.Cmd
 	logPath string
 	log     *os.File
@@ -71,7 +73,7 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 		_ = lf.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, log: lf, done: make(chan struct{})}
+	p := &process{name: name, bin: bin, args: args, cmd: cmd, logPath: logPath, log: lf, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		fmt.Fprintf(lf, "[controlplane] %s %s exited: %v\n", time.Now().Format(time.RFC3339), name, stateString(cmd, p.waitErr))
