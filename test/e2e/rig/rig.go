@@ -94,7 +94,8 @@ type Rig struct {
 	Sim    *docrsim.Server
 	SimURL string
 
-	Core     *Process
+	Core     *Process // replaced by RestartCore; read it through CoreProcess from other goroutines
+	coreCmd  command
 	Function *Process
 	Provider *Process
 
@@ -360,7 +361,8 @@ func (r *Rig) startCrossplane(ctx context.Context) error {
 		"--debug",
 	}
 	r.logf("crossplane core start")
-	if r.Core, err = StartProcess("crossplane", bin, args, env, filepath.Join(r.Dir, "logs", "crossplane.log")); err != nil {
+	r.coreCmd = command{bin: bin, args: args, env: env}
+	if err := r.startCoreProcess(); err != nil {
 		return err
 	}
 	// The ImageConfig makes xpkg.crossplane.io/crossplane-contrib/* resolve to the
@@ -733,7 +735,7 @@ func (r *Rig) Stop() {
 		<-r.loopDone
 		r.stopLoop = nil
 	}
-	for _, p := range []*Process{r.Provider, r.Function, r.Core} {
+	for _, p := range []*Process{r.Provider, r.Function, r.CoreProcess()} {
 		if p != nil && !p.Exited() {
 			p.Stop(10 * time.Second)
 		}
@@ -783,8 +785,8 @@ func (r *Rig) Eventually(ctx context.Context, timeout time.Duration, what string
 		if ok {
 			return nil
 		}
-		if r.Core != nil && r.Core.Exited() {
-			return fmt.Errorf("%s: crossplane core exited:\n%s", what, r.Core.Tail(30))
+		if c := r.CoreProcess(); c != nil && c.Exited() {
+			return fmt.Errorf("%s: crossplane core exited:\n%s", what, c.Tail(30))
 		}
 		select {
 		case <-ctx.Done():

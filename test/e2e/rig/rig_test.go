@@ -87,4 +87,28 @@ metadata:
 	}); err != nil {
 		t.Fatal(fmt.Errorf("%w (status.echo %q)", err, got))
 	}
+
+	// A crashed and restarted core resumes from the API server: a change made after the
+	// restart reaches the function.
+	pid := r.CoreProcess().Pid()
+	if err := r.RestartCore(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if r.CoreProcess().Pid() == pid {
+		t.Fatal("RestartCore left the same core process running")
+	}
+	if err := r.Apply(ctx, "apiVersion: e2e.example.org/v1\nkind: XEcho\nmetadata:\n  name: hello\n  namespace: team-echo\nspec:\n  message: after a restart\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Eventually(ctx, 3*time.Minute, "XEcho status written after core's restart", func() (bool, error) {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: "e2e.example.org", Version: "v1", Kind: "XEcho"})
+		if err := r.Kube.Get(ctx, types.NamespacedName{Namespace: "team-echo", Name: "hello"}, u); err != nil {
+			return false, nil //nolint:nilerr // keep polling
+		}
+		got, _, _ = unstructured.NestedString(u.Object, "status", "echo")
+		return got == "after a restart", nil
+	}); err != nil {
+		t.Fatal(fmt.Errorf("%w (status.echo %q)", err, got))
+	}
 }
