@@ -95,3 +95,7 @@ function-golden: tools ## Rewrite the function's render golden files (test/rende
 .PHONY: bench-function
 bench-function: ## Benchmark the composition function (docs/benchmarks-function.md).
 	go test -run '^$$' -bench BenchmarkRunFunction -benchmem -count 5 ./functions/docr/
+
+.PHONY: chaos
+chaos: tools ## Long chaos run (20 provider kills, ~25 min): writes docs/resilience.md. DOCR_CHAOS_SEED=n picks the seed (docs/chaos.md).
+	DOCR_CHAOS=long go test -count=1 -v -timeout=60m -run '^TestChaos$$' ./test/chaos/

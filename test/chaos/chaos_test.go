@@ -163,7 +163,8 @@ type driver struct {
 	recoveries []time.Duration // kill -> first successful API answer of the new process
 	apiDown    []time.Duration
 	coreDown   []time.Duration
-	pushes     map[string]int // outcome -> count
+	pushes     map[string]int         // outcome -> count
+	effects    map[Kind]time.Duration // workload change: apply -> its effect in place
 	sampler    context.CancelFunc
 	samplerEnd chan struct{}
 }
@@ -202,7 +203,8 @@ type GCPolicy struct {
 func newDriver(t *testing.T, r *rig.Rig, seed uint64, rng *rand.Rand, estates []Estate) *driver {
 	d := &driver{t: t, r: r, seed: seed, rng: rng, estates: map[string]*Estate{}, wanted: map[string]string{},
 		removed: map[string]string{}, kept: map[string]string{}, applied: map[string]time.Time{}, xrReady: map[string]time.Duration{},
-		mrSeen: map[string]mrRecord{}, gcPolicy: map[string]map[string]GCPolicy{}, pushes: map[string]int{}}
+		mrSeen: map[string]mrRecord{}, gcPolicy: map[string]map[string]GCPolicy{}, pushes: map[string]int{},
+		effects: map[Kind]time.Duration{}}
 	for i := range estates {
 		e := estates[i]
 		d.estates[e.Name] = &e
@@ -239,8 +241,9 @@ func (d *driver) apply(ctx context.Context, e *Estate, allowRemoval bool) error 
 		return d.r.Apply(ctx, e.Manifest(allowRemoval)) == nil, nil
 	})
 	d.mu.Lock()
-	d.applied[e.Name] = time.Now()
-	delete(d.xrReady, e.Name)
+	if d.applied[e.Name].IsZero() {
+		d.applied[e.Name] = time.Now() // XR readiness is measured from the first apply
+	}
 	d.mu.Unlock()
 	return err
 }
@@ -364,9 +367,15 @@ func (d *driver) do(ctx context.Context, e Event) error {
 	case AddRegion:
 		g := d.estates["gamma"]
 		g.Regions = append(g.Regions, "sfo3")
+		reg := g.Registry + "-sfo3"
 		d.mu.Lock()
-		d.wanted[g.Registry+"-sfo3"] = g.Account
+		d.wanted[reg] = g.Account
 		d.mu.Unlock()
+		d.watchEffect(ctx, e.Kind, func() bool {
+			_, atSim := d.r.Sim.Registry(reg)
+			u := d.get(ctx, mrGV.WithKind("Registry"), g.Namespace, reg)
+			return atSim && u != nil && condition(u, "Ready", "True")
+		})
 		return d.apply(ctx, g, false)
 	case RemoveRegion:
 		b := d.estates["beta"]
@@ -376,12 +385,33 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		delete(d.wanted, gone)
 		d.removed[gone] = "region removed from XDOCR beta with allowRegistryRemoval"
 		d.mu.Unlock()
+		d.watchEffect(ctx, e.Kind, func() bool {
+			_, atSim := d.r.Sim.Registry(gone)
+			return !atSim && d.gone(ctx, mrGV.WithKind("Registry"), b.Namespace, gone)
+		})
 		return d.apply(ctx, b, true)
 	case KeepRegion:
 		return d.keepRegion(ctx)
 	case ChangeGCSchedule:
 		g := d.estates["gamma"]
 		g.Schedule = GCScheduleChanged
+		primary := g.Registry + "-" + g.Regions[0]
+		d.watchEffect(ctx, e.Kind, func() bool {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(mrGV.WithKind("GarbageCollectionScheduleList"))
+			if err := d.r.Kube.List(ctx, l, client.InNamespace(g.Namespace)); err != nil {
+				return false
+			}
+			for i := range l.Items {
+				u := &l.Items[i]
+				name, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "registryName")
+				sched, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "schedule")
+				if name == primary && sched == GCScheduleChanged && condition(u, "Ready", "True") && condition(u, "Synced", "True") {
+					return true
+				}
+			}
+			return false
+		})
 		return d.apply(ctx, g, false)
 	case DeleteXR:
 		dl := d.estates["delta"]
@@ -393,6 +423,14 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		d.deleted = append(d.deleted, dl.Namespace+"/"+dl.Name)
 		delete(d.estates, "delta")
 		d.mu.Unlock()
+		d.watchEffect(ctx, e.Kind, func() bool {
+			for _, reg := range dl.Registries() {
+				if _, ok := d.r.Sim.Registry(reg); ok {
+					return false
+				}
+			}
+			return d.gone(ctx, xdocrGVK, dl.Namespace, dl.Name)
+		})
 		return d.r.Eventually(ctx, 3*time.Minute, "delete XDOCR delta", func() (bool, error) {
 			u := &unstructured.Unstructured{}
 			u.SetGroupVersionKind(xdocrGVK)
@@ -470,6 +508,41 @@ func (d *driver) push(ctx context.Context, rng *rand.Rand, done chan struct{}) {
 		d.pushes[outcome]++
 		d.mu.Unlock()
 	}
+}
+
+// watchEffect measures, in the background, how long after now a workload change takes
+// effect (cond true), up to the end of the convergence bound.
+func (d *driver) watchEffect(ctx context.Context, k Kind, cond func() bool) {
+	began := time.Now()
+	go func() {
+		deadline := began.Add(d.cfg.Chaos + Bound)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			if cond() {
+				d.mu.Lock()
+				d.effects[k] = time.Since(began)
+				d.mu.Unlock()
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}()
+}
+
+// get returns an object, or nil when it does not exist or cannot be read.
+func (d *driver) get(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	if err := d.r.Kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, u); err != nil {
+		return nil
+	}
+	return u
+}
+
+// gone reports whether the API server says an object does not exist.
+func (d *driver) gone(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) bool {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return kerrors.IsNotFound(d.r.Kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, u))
 }
 
 func okAnswers(st docrsim.Stats) int {

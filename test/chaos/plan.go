@@ -68,14 +68,13 @@ var (
 	Long  = Config{Chaos: 14 * time.Minute, Kills: 20, CoreRestarts: 2, APIServerRestarts: 2, Spikes: 4, Bursts: 4}
 )
 
-// workloadEvents happen once per run, in the first two thirds of the chaos phase so
-// that their effects are exercised under faults too.
+// workloadEvents happen once per run, between 10% and 90% of the chaos phase, so that
+// their effects play out under faults and some are still under way when the faults stop.
 var workloadEvents = []Kind{AddRegion, RemoveRegion, KeepRegion, ChangeGCSchedule, DeleteXR}
 
 // NewPlan draws a schedule from rng: every event's time, a kill's downtime, a spike's
 // length and whether a core restart is graceful. Events are sorted by time; disruptions
-// are spread over the whole chaos phase except its last 10%, workload changes over
-// 10%-66% of it.
+// are spread over 2%-97% of the chaos phase, workload changes over 10%-90% of it.
 func NewPlan(rng *rand.Rand, c Config) []Event {
 	var ev []Event
 	at := func(from, to float64) time.Duration {
@@ -84,22 +83,22 @@ func NewPlan(rng *rand.Rand, c Config) []Event {
 	for range c.Kills {
 		// Downtime 0-10 s: an immediate restart (a container restart) up to a short
 		// outage during which the provider's objects keep changing.
-		ev = append(ev, Event{At: at(0.02, 0.9), Kind: KillProvider, Pause: time.Duration(rng.IntN(10_000)) * time.Millisecond})
+		ev = append(ev, Event{At: at(0.02, 0.97), Kind: KillProvider, Pause: time.Duration(rng.IntN(10_000)) * time.Millisecond})
 	}
 	for range c.CoreRestarts {
-		ev = append(ev, Event{At: at(0.05, 0.9), Kind: RestartCore, Graceful: rng.IntN(2) == 0})
+		ev = append(ev, Event{At: at(0.05, 0.97), Kind: RestartCore, Graceful: rng.IntN(2) == 0})
 	}
 	for range c.APIServerRestarts {
-		ev = append(ev, Event{At: at(0.05, 0.9), Kind: RestartAPIServer})
+		ev = append(ev, Event{At: at(0.05, 0.97), Kind: RestartAPIServer})
 	}
 	for range c.Spikes {
-		ev = append(ev, Event{At: at(0.02, 0.9), Kind: LatencySpike, Pause: 5*time.Second + time.Duration(rng.IntN(10))*time.Second})
+		ev = append(ev, Event{At: at(0.02, 0.97), Kind: LatencySpike, Pause: 5*time.Second + time.Duration(rng.IntN(10))*time.Second})
 	}
 	for range c.Bursts {
-		ev = append(ev, Event{At: at(0.02, 0.9), Kind: Burst429, Pause: 5*time.Second + time.Duration(rng.IntN(10))*time.Second})
+		ev = append(ev, Event{At: at(0.02, 0.97), Kind: Burst429, Pause: 5*time.Second + time.Duration(rng.IntN(10))*time.Second})
 	}
 	for _, k := range workloadEvents {
-		ev = append(ev, Event{At: at(0.1, 0.66), Kind: k})
+		ev = append(ev, Event{At: at(0.1, 0.9), Kind: k})
 	}
 	slices.SortStableFunc(ev, func(a, b Event) int { return int(a.At - b.At) })
 	return ev

@@ -32,8 +32,8 @@ func TestPlanShape(t *testing.T) {
 				if i > 0 && e.At < plan[i-1].At {
 					t.Errorf("event %d (%s) comes before event %d (%s)", i, e, i-1, plan[i-1])
 				}
-				if e.At < 0 || e.At > c.Chaos*9/10 {
-					t.Errorf("%s is outside the first 90%% of the %s chaos phase", e, c.Chaos)
+				if e.At < 0 || e.At > c.Chaos*97/100 {
+					t.Errorf("%s is outside the first 97%% of the %s chaos phase", e, c.Chaos)
 				}
 				if e.Kind == KillProvider && e.Pause >= 10*time.Second {
 					t.Errorf("%s: a kill's downtime is under 10 s", e)

@@ -61,10 +61,14 @@ func (d *driver) report() string {
 		}
 	}
 	rep.Convergence = [][2]string{
-		{"XR: last apply → Ready (under chaos for most)", Summarize(xr).String()},
+		{"XR: first apply → Ready (under chaos)", Summarize(xr).String()},
 		{"MR: created → first Ready (sampled every second)", Summarize(mrCreate).String()},
 		{"MR: faults stopped → Ready and Synced", Summarize(mrQuiesce).String()},
 		{"everything: faults stopped → converged (the bound's subject)", d.converged.Round(100 * time.Millisecond).String()},
+		{"add a region: apply → new Registry Ready and at DigitalOcean", effect(d.effects, AddRegion)},
+		{"remove a region (allowRegistryRemoval): apply → registry gone at DigitalOcean and in Kubernetes", effect(d.effects, RemoveRegion)},
+		{"change the GC schedule: apply → new schedule composed, Ready and Synced", effect(d.effects, ChangeGCSchedule)},
+		{"delete an XDOCR: delete → XR and its registries gone", effect(d.effects, DeleteXR)},
 		{"provider SIGKILL → first successful DigitalOcean answer of the new process (includes the planned downtime)", Summarize(d.recoveries).String()},
 		{"kube-apiserver restart (stop → /readyz)", Summarize(d.apiDown).String()},
 		{"Crossplane core restart (stop → /readyz)", Summarize(d.coreDown).String()},
@@ -104,4 +108,11 @@ func kubeAPIServer() string {
 		return os.DevNull
 	}
 	return p
+}
+
+func effect(m map[Kind]time.Duration, k Kind) string {
+	if v, ok := m[k]; ok {
+		return v.Round(100 * time.Millisecond).String()
+	}
+	return "not observed"
 }
