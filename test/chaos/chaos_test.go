@@ -404,9 +404,8 @@ func (d *driver) do(ctx context.Context, e Event) error {
 			}
 			for i := range l.Items {
 				u := &l.Items[i]
-				name, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "registryName")
 				sched, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "schedule")
-				if name == primary && sched == GCScheduleChanged && condition(u, "Ready", "True") && condition(u, "Synced", "True") {
+				if gcRegistry(u) == primary && sched == GCScheduleChanged && condition(u, "Ready", "True") && condition(u, "Synced", "True") {
 					return true
 				}
 			}
@@ -643,7 +642,7 @@ func (d *driver) recordGCPolicy(u *unstructured.Unstructured, now time.Time) {
 	xr := u.GetNamespace() + "/" + u.GetLabels()["crossplane.io/composite"]
 	fp, _, _ := unstructured.NestedMap(u.Object, "spec", "forProvider")
 	str := func(k string) string { s, _ := fp[k].(string); return s }
-	p := GCPolicy{Registry: str("registryName"), Schedule: str("schedule"), TimeZone: str("timeZone"), Window: str("window"), QuietPeriod: str("quietPeriod"), From: now, To: now}
+	p := GCPolicy{Registry: gcRegistry(u), Schedule: str("schedule"), TimeZone: str("timeZone"), Window: str("window"), QuietPeriod: str("quietPeriod"), From: now, To: now}
 	if p.Registry == "" {
 		return
 	}
@@ -657,6 +656,16 @@ func (d *driver) recordGCPolicy(u *unstructured.Unstructured, now time.Time) {
 		p.From = old.From
 	}
 	m[key] = p
+}
+
+// gcRegistry is the registry a GarbageCollectionSchedule targets: the function composes a
+// registryRef (resolved into registryName by the provider).
+func gcRegistry(u *unstructured.Unstructured) string {
+	if n, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "registryName"); n != "" {
+		return n
+	}
+	n, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "registryRef", "name")
+	return n
 }
 
 func (d *driver) quiescedAt() time.Time {
