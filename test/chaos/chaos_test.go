@@ -161,6 +161,7 @@ type driver struct {
 	convErr    string
 	done       []done
 	recoveries []time.Duration // kill -> first successful API answer of the new process
+	startups   []time.Duration // restart -> the same
 	apiDown    []time.Duration
 	coreDown   []time.Duration
 	pushes     map[string]int         // outcome -> count
@@ -310,6 +311,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		d.r.Provider.Kill()
 		time.Sleep(e.Pause)
 		before := okAnswers(d.r.Sim.Stats())
+		restarted := time.Now()
 		if err := d.r.StartProvider(ctx); err != nil {
 			return err
 		}
@@ -321,6 +323,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 				if okAnswers(d.r.Sim.Stats()) > before {
 					d.mu.Lock()
 					d.recoveries = append(d.recoveries, time.Since(killed))
+					d.startups = append(d.startups, time.Since(restarted))
 					d.mu.Unlock()
 					return
 				}

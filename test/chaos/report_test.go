@@ -69,7 +69,8 @@ func (d *driver) report() string {
 		{"remove a region (allowRegistryRemoval): apply → registry gone at DigitalOcean and in Kubernetes", effect(d.effects, RemoveRegion)},
 		{"change the GC schedule: apply → new schedule composed, Ready and Synced", effect(d.effects, ChangeGCSchedule)},
 		{"delete an XDOCR: delete → XR and its registries gone", effect(d.effects, DeleteXR)},
-		{"provider SIGKILL → first successful DigitalOcean answer of the new process (includes the planned downtime)", Summarize(d.recoveries).String()},
+		{"provider SIGKILL → first successful DigitalOcean answer of the new process (includes the planned downtime of 0-10 s)", Summarize(d.recoveries).String()},
+		{"provider restart → its first successful DigitalOcean answer", Summarize(d.startups).String()},
 		{"kube-apiserver restart (stop → /readyz)", Summarize(d.apiDown).String()},
 		{"Crossplane core restart (stop → /readyz)", Summarize(d.coreDown).String()},
 	}
