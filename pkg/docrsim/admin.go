@@ -40,6 +40,7 @@ func (s *Server) PushManifest(registryName, repo string, img Image) (string, err
 	if err != nil {
 		return "", err
 	}
+	s.journal.add(JournalEntry{Time: now, Kind: JournalPush, Account: reg.Account, Registry: reg.Name, Region: reg.Region, Repo: repo})
 	s.persistLocked()
 	return d, nil
 }
@@ -173,6 +174,7 @@ func (s *Server) Reset() error {
 	s.persistLocked()
 	s.mu.Unlock()
 	s.stats.reset()
+	s.journal.reset()
 	s.limiter.reset()
 	s.faults.set(s.faults.get())
 	return nil
@@ -300,6 +302,7 @@ func (s *Server) routesAdmin() {
 	})
 	h("GET /_sim/stats", func(*http.Request) (any, error) { return s.Stats(), nil })
 	h("DELETE /_sim/stats", func(*http.Request) (any, error) { s.ResetStats(); return nil, nil })
+	h("GET /_sim/journal", func(*http.Request) (any, error) { return s.Journal(), nil })
 	h("GET /_sim/faults", func(*http.Request) (any, error) { return s.Faults(), nil })
 	h("PUT /_sim/faults", func(r *http.Request) (any, error) {
 		var p FaultProfile

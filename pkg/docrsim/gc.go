@@ -215,6 +215,7 @@ func (s *Server) startGC(c *call) reply {
 	g := &gcRun{UUID: s.w.nextID(), Registry: reg.Name, Type: req.Type, CreatedAt: c.now, Phases: s.opts.GCPhases}
 	reg.GCs = append(reg.GCs, g)
 	s.pendingGC[reg.Name] = true
+	s.journal.addRun(JournalEntry{Time: c.now, Kind: JournalGCStarted, Account: c.acct.Name, Registry: reg.Name, Region: reg.Region, GCUUID: g.UUID}, g)
 	return created(map[string]any{"garbage_collection": g.wire(c.now)})
 }
 

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossplane-contrib/provider-docr/internal/regions"
 )
@@ -173,6 +174,7 @@ func (s *Server) createRegistryLocked(c *call, req createRegistryRequest, legacy
 	r := &registry{UUID: s.w.nextID(), Name: req.Name, Account: c.acct.Name, Region: region, CreatedAt: c.now, UsageUpdatedAt: c.now,
 		Repos: map[string]*repository{}, Blobs: map[string]int64{}}
 	s.w.Registries[r.Name] = r
+	s.journal.add(JournalEntry{Time: c.now, Kind: JournalRegistryCreated, Account: r.Account, Registry: r.Name, Region: r.Region})
 	wr := s.registryWire(r)
 	if legacy {
 		wr.Subscription = s.subscriptionWire(c.acct)
@@ -200,6 +202,7 @@ func (s *Server) deleteRegistry(c *call) reply {
 
 func (s *Server) deleteRegistryLocked(r *registry) {
 	delete(s.w.Registries, r.Name)
+	s.journal.add(JournalEntry{Time: s.clk.Now(), Kind: JournalRegistryDeleted, Account: r.Account, Registry: r.Name, Region: r.Region})
 	for _, cl := range s.w.Clusters {
 		cl.Registries = slices.DeleteFunc(cl.Registries, func(n string) bool { return n == r.Name })
 	}
@@ -245,10 +248,14 @@ func (s *Server) credentialsLocked(c *call, r *registry) reply {
 		}
 		readWrite = b
 	}
+	var expires time.Time
 	if v := q.Get("expiry_seconds"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return badRequest(fmt.Sprintf("expiry_seconds %q is not a non-negative integer", v))
+		}
+		if n > 0 {
+			expires = c.now.Add(time.Duration(n) * time.Second)
 		}
 	}
 	if readWrite && r != nil && s.activeGCLocked(r) != nil {
@@ -259,6 +266,11 @@ func (s *Server) credentialsLocked(c *call, r *registry) reply {
 	secret := "dop_sim_" + hex.EncodeToString(buf)
 	auth := base64.StdEncoding.EncodeToString([]byte(secret + ":" + secret))
 	b, _ := json.Marshal(map[string]any{"auths": map[string]any{RegistryHost: map[string]string{"auth": auth}}})
+	e := JournalEntry{Time: c.now, Kind: JournalCredentialsIssued, Account: c.acct.Name, ExpiresAt: expires, ReadWrite: readWrite, Credential: secret, Auth: auth}
+	if r != nil {
+		e.Registry = r.Name
+	}
+	s.journal.add(e)
 	return reply{status: http.StatusOK, raw: b}
 }
 

@@ -44,6 +44,7 @@ type Server struct {
 	limiter *rateLimiter
 	faults  *faultInjector
 	stats   *statsCounter
+	journal journal
 	kube    *kubeWriter
 
 	api   *http.ServeMux
@@ -339,16 +340,28 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h apiFunc, fla
 	acctName, known := s.tokens[token]
 	s.mu.Unlock()
 	now := s.clk.Now()
+	var injected, limited bool
+	idx, seq := s.journal.begin(JournalEntry{Time: now, Kind: JournalRequest, Account: acctName, Method: r.Method, Pattern: patternOf(w),
+		Registry: r.PathValue("registry_name")})
+	defer func() {
+		status := 0
+		if sw, ok := w.(*statusWriter); ok && !sw.hijacked {
+			status = sw.status()
+		}
+		s.journal.end(idx, seq, status, injected, limited)
+	}()
 	if !hasToken || !known {
 		s.limiter.headers(w, now)
 		s.writeReply(w, r, errReply(http.StatusUnauthorized, "unauthorized", "Unable to authenticate you"))
 		return
 	}
-	if rep, limited := s.limiter.allow(w, token, now); limited {
+	if rep, lim := s.limiter.allow(w, token, now); lim {
+		limited = true
 		s.writeReply(w, r, rep)
 		return
 	}
 	if rep, act := s.faults.decide(r.Method, patternOf(w), r.URL.Path); act != faultNone {
+		injected = true
 		if act == faultReset {
 			resetConnection(w)
 			if sw, ok := w.(*statusWriter); ok {
