@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-docr/pkg/docrsim"
+	"github.com/crossplane-contrib/provider-docr/test/chaos/invariants"
 	"github.com/crossplane-contrib/provider-docr/test/controlplane"
 	"github.com/crossplane-contrib/provider-docr/test/e2e/rig"
 )
@@ -107,7 +108,7 @@ func TestChaos(t *testing.T) {
 	d.form, d.cfg, d.plan, d.testStart = form, cfg, plan, testStart
 	d.run(ctx)
 	d.converge(ctx)
-	d.verify()
+	d.verify(ctx)
 	if path := reportPath(form); path != "" {
 		if err := os.WriteFile(path, []byte(d.report()), 0o644); err != nil { //nolint:gosec // a document
 			t.Errorf("cannot write the report: %v", err)
@@ -140,18 +141,21 @@ type driver struct {
 	cfg  Config
 	plan []Event
 
-	mu       sync.Mutex
-	estates  map[string]*Estate // by name
-	wanted   map[string]string  // registry -> account: must exist at the end
-	removed  map[string]string  // registry -> why it must be gone at the end
-	kept     map[string]string  // registry -> why it must survive (protected)
-	deleted  []string           // XRs deleted on purpose
-	applied  map[string]time.Time
-	xrReady  map[string]time.Duration // XR -> last apply to first Ready after it
-	mrSeen   map[string]mrRecord
-	pulls    []PullSample
-	gcPolicy map[string]map[string]GCPolicy // XR -> registry -> policies seen
-	faults   struct{ spike, burst bool }
+	mu         sync.Mutex
+	estates    map[string]*Estate // by name
+	wanted     map[string]string  // registry -> account: must exist at the end
+	removed    map[string]string  // registry -> why it must be gone at the end
+	kept       map[string]string  // registry -> why it must survive (protected)
+	deleted    []string           // XRs deleted on purpose
+	intent     map[string]invariants.Registry
+	journal    []docrsim.JournalEntry // read at the end
+	lastSample time.Time
+	applied    map[string]time.Time
+	xrReady    map[string]time.Duration // XR -> last apply to first Ready after it
+	mrSeen     map[string]mrRecord
+	pulls      []PullSample
+	gcPolicy   map[string]map[string]GCPolicy // XR -> registry -> policies seen
+	faults     struct{ spike, burst bool }
 
 	testStart  time.Time
 	results    []InvariantRow
@@ -196,6 +200,7 @@ type PullSample struct {
 // GCPolicy is the GarbageCollectionSchedule of one registry as composed, and when it
 // was seen.
 type GCPolicy struct {
+	XR                           string // namespace/name
 	Registry, Schedule, TimeZone string
 	Window, QuietPeriod          string
 	From, To                     time.Time
@@ -205,15 +210,32 @@ func newDriver(t *testing.T, r *rig.Rig, seed uint64, rng *rand.Rand, estates []
 	d := &driver{t: t, r: r, seed: seed, rng: rng, estates: map[string]*Estate{}, wanted: map[string]string{},
 		removed: map[string]string{}, kept: map[string]string{}, applied: map[string]time.Time{}, xrReady: map[string]time.Duration{},
 		mrSeen: map[string]mrRecord{}, gcPolicy: map[string]map[string]GCPolicy{}, pushes: map[string]int{},
-		effects: map[Kind]time.Duration{}}
+		effects: map[Kind]time.Duration{}, intent: map[string]invariants.Registry{}}
 	for i := range estates {
 		e := estates[i]
 		d.estates[e.Name] = &e
-		for _, reg := range e.Registries() {
-			d.wanted[reg] = e.Account
+		for _, region := range e.Regions {
+			d.want(&e, region)
 		}
 	}
 	return d
+}
+
+// want records that the estate's registry in region must exist (d.mu held or not yet shared).
+func (d *driver) want(e *Estate, region string) string {
+	reg := e.Registry + "-" + region
+	d.wanted[reg] = e.Account
+	d.intent[reg] = invariants.Registry{Name: reg, Account: e.Account, Group: e.Namespace + "/" + e.Name, Region: region, Wanted: true}
+	return reg
+}
+
+// unwant records that a registry must be gone at the end, its deletion asked for now (d.mu held).
+func (d *driver) unwant(reg, why string) {
+	delete(d.wanted, reg)
+	d.removed[reg] = why
+	r := d.intent[reg]
+	r.Wanted, r.DeleteAllowedAt = false, time.Now()
+	d.intent[reg] = r
 }
 
 func (d *driver) logf(format string, args ...any) {
@@ -370,9 +392,8 @@ func (d *driver) do(ctx context.Context, e Event) error {
 	case AddRegion:
 		g := d.estates["gamma"]
 		g.Regions = append(g.Regions, "sfo3")
-		reg := g.Registry + "-sfo3"
 		d.mu.Lock()
-		d.wanted[reg] = g.Account
+		reg := d.want(g, "sfo3")
 		d.mu.Unlock()
 		d.watchEffect(ctx, e.Kind, func() bool {
 			_, atSim := d.r.Sim.Registry(reg)
@@ -385,8 +406,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		gone := b.Registry + "-" + b.Regions[len(b.Regions)-1]
 		b.Regions = b.Regions[:len(b.Regions)-1]
 		d.mu.Lock()
-		delete(d.wanted, gone)
-		d.removed[gone] = "region removed from XDOCR beta with allowRegistryRemoval"
+		d.unwant(gone, "region removed from XDOCR beta with allowRegistryRemoval")
 		d.mu.Unlock()
 		d.watchEffect(ctx, e.Kind, func() bool {
 			_, atSim := d.r.Sim.Registry(gone)
@@ -419,8 +439,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		dl := d.estates["delta"]
 		d.mu.Lock()
 		for _, reg := range dl.Registries() {
-			delete(d.wanted, reg)
-			d.removed[reg] = "XDOCR delta deleted (no deletion protection)"
+			d.unwant(reg, "XDOCR delta deleted (no deletion protection)")
 		}
 		d.deleted = append(d.deleted, dl.Namespace+"/"+dl.Name)
 		delete(d.estates, "delta")
@@ -470,6 +489,9 @@ func (d *driver) keepRegion(ctx context.Context) error {
 	a.Regions = slices.DeleteFunc(a.Regions, func(s string) bool { return s == "sgp1" })
 	d.mu.Lock()
 	d.kept[reg] = "region removed from XDOCR alpha while the registry holds images, allowRegistryRemoval false"
+	r := d.intent[reg]
+	r.Protected = true
+	d.intent[reg] = r
 	d.mu.Unlock()
 	return d.apply(ctx, a, false)
 }
@@ -578,11 +600,20 @@ func (d *driver) sampleOnce(ctx context.Context, pulls bool) {
 	xrs := &unstructured.UnstructuredList{}
 	xrs.SetGroupVersionKind(xdocrGVK.GroupVersion().WithKind("XDOCRList"))
 	if err := d.r.Kube.List(ctx, xrs); err == nil {
+		quiesced := d.quiescedAt()
 		d.mu.Lock()
-		for _, u := range xrs.Items {
-			if _, ok := d.xrReady[u.GetName()]; !ok && condition(&u, "Ready", "True") && !d.applied[u.GetName()].IsZero() {
+		for i := range xrs.Items {
+			u := &xrs.Items[i]
+			if _, ok := d.xrReady[u.GetName()]; !ok && condition(u, "Ready", "True") && !d.applied[u.GetName()].IsZero() {
 				d.xrReady[u.GetName()] = now.Sub(d.applied[u.GetName()])
 			}
+			key := "XDOCR " + u.GetNamespace() + "/" + u.GetName()
+			rec := d.mrSeen[key]
+			rec.Kind, rec.Namespace, rec.Name, rec.Created = "XDOCR", u.GetNamespace(), u.GetName(), u.GetCreationTimestamp().Time
+			if !quiesced.IsZero() && rec.ReadyAfterQuiesce.IsZero() && condition(u, "Ready", "True") {
+				rec.ReadyAfterQuiesce = now
+			}
+			d.mrSeen[key] = rec
 		}
 		d.mu.Unlock()
 	}
@@ -611,6 +642,9 @@ func (d *driver) sampleOnce(ctx context.Context, pulls bool) {
 			if kind == "GarbageCollectionSchedule" {
 				d.recordGCPolicy(u, now)
 			}
+		}
+		if kind == "GarbageCollectionSchedule" {
+			d.lastSample = now
 		}
 		d.mu.Unlock()
 	}
@@ -645,7 +679,7 @@ func (d *driver) recordGCPolicy(u *unstructured.Unstructured, now time.Time) {
 	xr := u.GetNamespace() + "/" + u.GetLabels()["crossplane.io/composite"]
 	fp, _, _ := unstructured.NestedMap(u.Object, "spec", "forProvider")
 	str := func(k string) string { s, _ := fp[k].(string); return s }
-	p := GCPolicy{Registry: gcRegistry(u), Schedule: str("schedule"), TimeZone: str("timeZone"), Window: str("window"), QuietPeriod: str("quietPeriod"), From: now, To: now}
+	p := GCPolicy{XR: xr, Registry: gcRegistry(u), Schedule: str("schedule"), TimeZone: str("timeZone"), Window: str("window"), QuietPeriod: str("quietPeriod"), From: now, To: now}
 	if p.Registry == "" {
 		return
 	}

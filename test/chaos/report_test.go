@@ -53,6 +53,9 @@ func (d *driver) report() string {
 		xr = append(xr, v)
 	}
 	for _, m := range d.mrSeen {
+		if m.Kind == "XDOCR" {
+			continue
+		}
 		if !m.FirstReady.IsZero() {
 			mrCreate = append(mrCreate, m.FirstReady.Sub(m.Created))
 		}
