@@ -17,6 +17,9 @@ GOLANGCI_LINT  := $(TOOLS_BIN)/golangci-lint
 # stays well inside CI's 90 minutes even if one package hangs.
 GO_TEST_FLAGS  ?= -count=1 -timeout=30m
 TEST_LOG       := _output/test.log
+# Every native fuzz target runs this long in `make fuzz`; `make test` runs each briefly.
+FUZZTIME       ?= 10s
+CI_FUZZTIME    ?= 5s
 
 .PHONY: help
 help: ## Show this help.
@@ -64,6 +67,7 @@ test: tools ## Every suite: generated-code check, lint, unit, integration, end-t
 	@mkdir -p $(dir $(TEST_LOG)); failed=""; \
 	  $(MAKE) --no-print-directory check-generate || failed="$$failed check-generate"; \
 	  $(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	  $(MAKE) --no-print-directory fuzz FUZZTIME=$(CI_FUZZTIME) || failed="$$failed fuzz"; \
 	  set +e; go test $(GO_TEST_FLAGS) ./... 2>&1 | tee $(TEST_LOG); rc=$${PIPESTATUS[0]}; set -e; \
 	  echo; echo "== go test summary: $$(grep -cE '^ok ' $(TEST_LOG)) packages ok," \
 	    "$$(grep -cE '^FAIL[[:space:]]+[^[:space:]]+[[:space:]]' $(TEST_LOG)) failed," \
@@ -99,3 +103,12 @@ bench-function: ## Benchmark the composition function (docs/benchmarks-function.
 .PHONY: chaos
 chaos: tools ## Long chaos run (20 provider kills, ~25 min): writes docs/resilience.md. DOCR_CHAOS_SEED=n picks the seed (docs/chaos.md).
 	DOCR_CHAOS=long go test -count=1 -v -timeout=60m -run '^TestChaos$$' ./test/chaos/
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target (found by grep) for FUZZTIME each (default 10s; by hand e.g. FUZZTIME=10m).
+	@mkdir -p _output; rc=0; for f in $$(git grep -l -E '^func Fuzz[A-Za-z0-9_]+\(' -- '*_test.go'); do \
+	  pkg=./$$(dirname $$f); for name in $$(grep -oE '^func Fuzz[A-Za-z0-9_]+' $$f | cut -d' ' -f2); do \
+	    echo "go test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+	    go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg > _output/fuzz-$$name.log 2>&1 \
+	      && tail -1 _output/fuzz-$$name.log || { cat _output/fuzz-$$name.log; rc=1; }; \
+	  done; done; exit $$rc
