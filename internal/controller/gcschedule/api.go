@@ -40,7 +40,8 @@ type API interface {
 	// Cancel a garbage collection.
 	Cancel(ctx context.Context, registry, uuid string) error
 	// LatestPush returns the newest manifest push of any repository, zero if
-	// the registry has none.
+	// the registry has none. It is the latest instant the push may have
+	// happened: DigitalOcean reports whole seconds.
 	LatestPush(ctx context.Context, registry string) (time.Time, error)
 }
 
@@ -126,7 +127,7 @@ func (a godoAPI) LatestPush(ctx context.Context, registry string) (time.Time, er
 			}
 		}
 		if resp == nil || resp.Links == nil || resp.Links.IsLastPage() || len(repos) == 0 {
-			return latest, nil
+			return pushedBy(latest), nil
 		}
 		// A page left unread could hold the newest push: never guess.
 		tok, err := resp.Links.NextPageToken()
@@ -135,6 +136,18 @@ func (a godoAPI) LatestPush(ctx context.Context, registry string) (time.Time, er
 		}
 		opt = &godo.TokenListOptions{PerPage: repoPageSize, Token: tok}
 	}
+}
+
+// pushedBy is the latest instant a push reported at t may have happened.
+// DigitalOcean's updated_at has whole seconds (2020-03-21T16:02:37Z): a push at
+// 16:02:37.9 reads 16:02:37, and a quiet period measured from that would end up to
+// a second early (the chaos suite caught starts 19.4 s after a push with a 20 s
+// quiet period). A timestamp with a fraction is exact and kept.
+func pushedBy(t time.Time) time.Time {
+	if t.IsZero() || t.Nanosecond() != 0 {
+		return t
+	}
+	return t.Add(time.Second)
 }
 
 // DOType is DigitalOcean's name of a garbage collection type. The default is

@@ -29,7 +29,8 @@ import (
 
 // LatestPush reads every page; a listing that says there is a next page but
 // gives no token to reach it is an error, never the newest push of the pages
-// read so far (the unread page could hold a push within the quiet period).
+// read so far (the unread page could hold a push within the quiet period). A
+// time in whole seconds counts to the end of its second.
 func TestLatestPushPages(t *testing.T) {
 	page := func(updated, next string) string {
 		links := `{}`
@@ -48,7 +49,14 @@ func TestLatestPushPages(t *testing.T) {
 				"":   page("2026-01-01T00:00:00Z", "/v2/registries/reg/repositoriesV2?page_token=p2&per_page=200"),
 				"p2": page("2026-02-01T00:00:00Z", ""),
 			},
-			want: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+			// Whole seconds: the push may have happened up to the end of that second.
+			want: time.Date(2026, 2, 1, 0, 0, 1, 0, time.UTC),
+		},
+		"FractionKept": {
+			pages: map[string]string{
+				"": page("2026-02-01T00:00:00.25Z", ""),
+			},
+			want: time.Date(2026, 2, 1, 0, 0, 0, 250_000_000, time.UTC),
 		},
 		"NextPageWithoutToken": {
 			pages: map[string]string{
