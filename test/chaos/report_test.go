@@ -97,7 +97,12 @@ func versions() string {
 	parts := []string{runtime.Version(), "Crossplane core v2.4.0", "crossplane-runtime v2.4.0"}
 	if root, err := controlplane.RepoRoot(); err == nil {
 		if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil { //nolint:gosec // fixed command
-			parts = append(parts, "provider-docr "+strings.TrimSpace(string(out)))
+			v := "provider-docr " + strings.TrimSpace(string(out))
+			// The binaries are built from the working tree: say when it differs from HEAD.
+			if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", "*.go").Output(); err == nil && len(st) > 0 { //nolint:gosec // fixed command
+				v += " (plus uncommitted Go changes in the working tree)"
+			}
+			parts = append(parts, v)
 		}
 	}
 	if out, err := exec.Command(kubeAPIServer(), "--version").Output(); err == nil { //nolint:gosec // our tool
