@@ -67,6 +67,7 @@ func (o Options) ManagedReconcilerOptions(mgr ctrl.Manager, name string, rec eve
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithRecorder(rec),
 		managed.WithPollInterval(o.PollInterval),
+		managed.WithFinalizer(NewStatusKeepingFinalizer(mgr.GetClient())),
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
 		opts = append(opts, managed.WithManagementPolicies())
