@@ -76,6 +76,8 @@ type Options struct {
 	NoSignalHandler bool
 	// Simulator, when set, starts a DigitalOcean simulator in-process (StartCore).
 	Simulator *docrsim.Options
+	// APIServerFlags are appended to kube-apiserver's command line (e.g. audit logging).
+	APIServerFlags []string
 }
 
 // Rig is a running stack. Methods are safe to call from one goroutine (the test).
@@ -98,6 +100,10 @@ type Rig struct {
 	coreCmd  command
 	Function *Process
 	Provider *Process
+	// ProviderKubeconfig, when set, is the provider's kubeconfig from its next
+	// StartProvider on (a test running it under a restricted identity); default the
+	// control plane's admin kubeconfig.
+	ProviderKubeconfig string
 
 	functionAddr string
 	built        map[string]string // main package -> host binary
@@ -157,6 +163,7 @@ func (r *Rig) StartCore(ctx context.Context) error {
 	r.logf("starting the control plane (etcd, kube-apiserver, kube-controller-manager)")
 	cp, err := controlplane.Start(ctx, controlplane.Options{
 		Dir: filepath.Join(r.Dir, "controlplane"), Logf: r.logf, NoSignalHandler: r.opts.NoSignalHandler,
+		APIServerFlags: r.opts.APIServerFlags,
 	})
 	if err != nil {
 		return fmt.Errorf("control plane: %w", err)
@@ -629,7 +636,11 @@ func (r *Rig) StartProvider(ctx context.Context) error {
 		return err
 	}
 	args := append([]string{"--debug", fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]), fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1])}, r.opts.ProviderArgs...)
-	env := append([]string{"KUBECONFIG=" + r.CP.Kubeconfig}, r.opts.ProviderEnv...)
+	kubeconfig := r.CP.Kubeconfig
+	if r.ProviderKubeconfig != "" {
+		kubeconfig = r.ProviderKubeconfig
+	}
+	env := append([]string{"KUBECONFIG=" + kubeconfig}, r.opts.ProviderEnv...)
 	proc, err := StartProcess(p.Name, bin, args, env, filepath.Join(r.Dir, "logs", p.Name+".log"))
 	if err != nil {
 		return err
