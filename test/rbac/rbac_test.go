@@ -156,10 +156,12 @@ spec:
 	}); err != nil {
 		t.Fatal(err)
 	}
+	crossNamespace(t, r)
+
 	for _, o := range []struct {
 		gvk      schema.GroupVersionKind
 		ns, name string
-	}{{xdocrGVK, "default", "shop"}, {registryGVK, "team", "team-own"}} {
+	}{{xdocrGVK, "default", "shop"}, {registryGVK, "team", "team-own"}, {registryGVK, "team", "borrow-config"}} {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(o.gvk)
 		u.SetNamespace(o.ns)
@@ -416,4 +418,87 @@ func condition(u *unstructured.Unstructured, typ, status string) bool {
 		}
 	}
 	return false
+}
+
+// crossNamespace: a user whose rights end at namespace "team" cannot make the provider
+// act with namespace "other"'s credentials, nor write a Secret there. (test/e2e
+// TwoTeams proves the same for the provider's side as an administrator applies it.)
+func crossNamespace(t *testing.T, r *rig.Rig) {
+	t.Helper()
+	ctx := t.Context()
+	mustApply(t, r, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n")
+	if err := r.ApplyProviderConfig(ctx, "other", "other", platformToken); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, r, `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: docr-user, namespace: team}
+rules:
+- apiGroups: [docr.digitalocean.m.crossplane.io, docr.digitalocean.crossplane.io]
+  resources: ["*"]
+  verbs: ["*"]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: docr-user, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: docr-user}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: team-user}]
+`)
+	cfg, err := r.CP.RESTConfigFor(controlplane.User{Name: "team-user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := client.New(cfg, client.Options{Scheme: r.Kube.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(manifest string) error {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(manifest), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		return user.Create(ctx, u, client.FieldValidation("Strict"))
+	}
+	for _, c := range []struct {
+		name, manifest, want string
+	}{
+		{"an object in another namespace", `apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: Registry
+metadata: {name: x, namespace: other}
+spec: {forProvider: {region: ams3}, providerConfigRef: {kind: ProviderConfig, name: other}}`, "forbidden"},
+		{"a ProviderConfig reading a Secret of another namespace", `apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: ProviderConfig
+metadata: {name: borrow-secret, namespace: team}
+spec: {credentials: {source: Secret, secretRef: {name: other-docr-token, namespace: other, key: token}}}`, `unknown field "spec.credentials.secretRef.namespace"`},
+		{"DockerCredentials writing into another namespace", `apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: DockerCredentials
+metadata: {name: leak, namespace: team}
+spec: {forProvider: {registryNames: [team-own]}, writeConnectionSecretToRef: {name: pull, namespace: other}}`, `unknown field "spec.writeConnectionSecretToRef.namespace"`},
+	} {
+		err := create(c.manifest)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	// Naming another namespace's ProviderConfig resolves in the object's own namespace.
+	if err := create(`apiVersion: docr.digitalocean.m.crossplane.io/v1alpha1
+kind: Registry
+metadata: {name: borrow-config, namespace: team}
+spec: {forProvider: {region: sgp1}, providerConfigRef: {kind: ProviderConfig, name: other}}`); err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(registryGVK)
+	if err := r.Eventually(ctx, 2*time.Minute, "borrow-config refused with a condition", func() (bool, error) {
+		err := r.Kube.Get(ctx, client.ObjectKey{Namespace: "team", Name: "borrow-config"}, u)
+		return err == nil && condition(u, "Synced", "False"), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := r.Sim.Registry("borrow-config"); found {
+		t.Error("a registry was created with another namespace's credentials")
+	}
 }
