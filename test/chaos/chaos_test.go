@@ -398,7 +398,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 		d.watchEffect(ctx, e.Kind, func() bool {
 			_, atSim := d.r.Sim.Registry(reg)
 			u := d.get(ctx, mrGV.WithKind("Registry"), g.Namespace, reg)
-			return atSim && u != nil && condition(u, "Ready", "True")
+			return atSim && u != nil && rig.HasCondition(u, "Ready", "True")
 		})
 		return d.apply(ctx, g, false)
 	case RemoveRegion:
@@ -428,7 +428,7 @@ func (d *driver) do(ctx context.Context, e Event) error {
 			for i := range l.Items {
 				u := &l.Items[i]
 				sched, _, _ := unstructured.NestedString(u.Object, "spec", "forProvider", "schedule")
-				if gcRegistry(u) == primary && sched == GCScheduleChanged && condition(u, "Ready", "True") && condition(u, "Synced", "True") {
+				if gcRegistry(u) == primary && sched == GCScheduleChanged && rig.HasCondition(u, "Ready", "True") && rig.HasCondition(u, "Synced", "True") {
 					return true
 				}
 			}
@@ -604,13 +604,13 @@ func (d *driver) sampleOnce(ctx context.Context, pulls bool) {
 		d.mu.Lock()
 		for i := range xrs.Items {
 			u := &xrs.Items[i]
-			if _, ok := d.xrReady[u.GetName()]; !ok && condition(u, "Ready", "True") && !d.applied[u.GetName()].IsZero() {
+			if _, ok := d.xrReady[u.GetName()]; !ok && rig.HasCondition(u, "Ready", "True") && !d.applied[u.GetName()].IsZero() {
 				d.xrReady[u.GetName()] = now.Sub(d.applied[u.GetName()])
 			}
 			key := "XDOCR " + u.GetNamespace() + "/" + u.GetName()
 			rec := d.mrSeen[key]
 			rec.Kind, rec.Namespace, rec.Name, rec.Created = "XDOCR", u.GetNamespace(), u.GetName(), u.GetCreationTimestamp().Time
-			if !quiesced.IsZero() && rec.ReadyAfterQuiesce.IsZero() && condition(u, "Ready", "True") {
+			if !quiesced.IsZero() && rec.ReadyAfterQuiesce.IsZero() && rig.HasCondition(u, "Ready", "True") {
 				rec.ReadyAfterQuiesce = now
 			}
 			d.mrSeen[key] = rec
@@ -632,10 +632,10 @@ func (d *driver) sampleOnce(ctx context.Context, pulls bool) {
 			if !ok || !rec.Created.Equal(u.GetCreationTimestamp().Time) {
 				rec = mrRecord{Kind: kind, Namespace: u.GetNamespace(), Name: u.GetName(), Created: u.GetCreationTimestamp().Time}
 			}
-			if rec.FirstReady.IsZero() && condition(u, "Ready", "True") {
+			if rec.FirstReady.IsZero() && rig.HasCondition(u, "Ready", "True") {
 				rec.FirstReady = now
 			}
-			if !quiesced.IsZero() && rec.ReadyAfterQuiesce.IsZero() && condition(u, "Ready", "True") && condition(u, "Synced", "True") {
+			if !quiesced.IsZero() && rec.ReadyAfterQuiesce.IsZero() && rig.HasCondition(u, "Ready", "True") && rig.HasCondition(u, "Synced", "True") {
 				rec.ReadyAfterQuiesce = now
 			}
 			d.mrSeen[key] = rec
@@ -760,8 +760,8 @@ func (d *driver) notConverged(ctx context.Context) string {
 		u.SetGroupVersionKind(xdocrGVK)
 		if err := d.r.Kube.Get(ctx, types.NamespacedName{Namespace: e.Namespace, Name: e.Name}, u); err != nil {
 			out = append(out, "XDOCR "+e.Name+": "+err.Error())
-		} else if !condition(u, "Ready", "True") {
-			out = append(out, "XDOCR "+e.Name+" not Ready: "+conditions(u))
+		} else if !rig.HasCondition(u, "Ready", "True") {
+			out = append(out, "XDOCR "+e.Name+" not Ready: "+rig.Conditions(u))
 		}
 	}
 	for _, nn := range deleted {
@@ -780,8 +780,8 @@ func (d *driver) notConverged(ctx context.Context) string {
 		}
 		for i := range l.Items {
 			u := &l.Items[i]
-			if !condition(u, "Ready", "True") || !condition(u, "Synced", "True") {
-				out = append(out, fmt.Sprintf("%s %s/%s: %s", kind, u.GetNamespace(), u.GetName(), conditions(u)))
+			if !rig.HasCondition(u, "Ready", "True") || !rig.HasCondition(u, "Synced", "True") {
+				out = append(out, fmt.Sprintf("%s %s/%s: %s", kind, u.GetNamespace(), u.GetName(), rig.Conditions(u)))
 			}
 		}
 	}
@@ -799,27 +799,6 @@ func (d *driver) notConverged(ctx context.Context) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, "; ")
-}
-
-func condition(u *unstructured.Unstructured, typ, status string) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ && m["status"] == status {
-			return true
-		}
-	}
-	return false
-}
-
-func conditions(u *unstructured.Unstructured) string {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	parts := []string{}
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		parts = append(parts, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // eventsText renders every Kubernetes Event (all namespaces), for the leak check.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-docr/pkg/docrsim"
 	"github.com/crossplane-contrib/provider-docr/test/chaos/invariants"
+	"github.com/crossplane-contrib/provider-docr/test/e2e/rig"
 )
 
 // StartTolerance is how long after its window closes a GC start may reach the simulator:
@@ -143,7 +144,7 @@ func (d *driver) objects(ctx context.Context) []invariants.Object {
 		for i := range l.Items {
 			u := &l.Items[i]
 			key := kind + " " + u.GetNamespace() + "/" + u.GetName()
-			o := invariants.Object{Ref: key, Ready: condition(u, "Ready", "True") && (kind == "XDOCR" || condition(u, "Synced", "True"))}
+			o := invariants.Object{Ref: key, Ready: rig.HasCondition(u, "Ready", "True") && (kind == "XDOCR" || rig.HasCondition(u, "Synced", "True"))}
 			if rec, ok := seen[key]; ok && !rec.ReadyAfterQuiesce.IsZero() {
 				o.ConvergedAfter = max(0, rec.ReadyAfterQuiesce.Sub(q))
 			} else if o.Ready {

@@ -123,8 +123,8 @@ func testThreeRegions(t *testing.T, r *rig.Rig) {
 			continue
 		}
 		kinds[ref.gvk.Kind]++
-		if !condition(u, "Ready", "True") {
-			t.Errorf("composed %s %s is not Ready: %s", ref.gvk.Kind, ref.name, conditions(u))
+		if !rig.HasCondition(u, "Ready", "True") {
+			t.Errorf("composed %s %s is not Ready: %s", ref.gvk.Kind, ref.name, rig.Conditions(u))
 		}
 	}
 	wantKinds := map[string]int{"Subscription": 1, "Registry": 3, "RegistryIntegration": 3, "GarbageCollectionSchedule": 3, "RetentionPolicy": 3, "DockerCredentials": 1}
@@ -213,27 +213,6 @@ func get(t *testing.T, r *rig.Rig, gvk schema.GroupVersionKind, ns, name string)
 	return u
 }
 
-func condition(u *unstructured.Unstructured, typ, status string) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ && m["status"] == status {
-			return true
-		}
-	}
-	return false
-}
-
-func conditions(u *unstructured.Unstructured) string {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	parts := []string{}
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		parts = append(parts, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
-	}
-	return strings.Join(parts, "; ")
-}
-
 // waitReady waits for an XDOCR to be Ready and returns it; on timeout it reports the
 // XR's and its composed resources' conditions.
 func waitReady(t *testing.T, r *rig.Rig, ns, name string, timeout time.Duration) *unstructured.Unstructured {
@@ -241,7 +220,7 @@ func waitReady(t *testing.T, r *rig.Rig, ns, name string, timeout time.Duration)
 	var xr *unstructured.Unstructured
 	err := r.Eventually(t.Context(), timeout, "XDOCR "+ns+"/"+name+" Ready", func() (bool, error) {
 		xr = get(t, r, xdocrGVK, ns, name)
-		return xr != nil && condition(xr, "Ready", "True"), nil
+		return xr != nil && rig.HasCondition(xr, "Ready", "True"), nil
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, describe(t, r, xr, ns))
@@ -255,7 +234,7 @@ func describe(t *testing.T, r *rig.Rig, xr *unstructured.Unstructured, ns string
 		return "(no XR)"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "XDOCR %s: %s\n", xr.GetName(), conditions(xr))
+	fmt.Fprintf(&b, "XDOCR %s: %s\n", xr.GetName(), rig.Conditions(xr))
 	for _, ref := range resourceRefs(xr) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(ref.gvk)
@@ -263,7 +242,7 @@ func describe(t *testing.T, r *rig.Rig, xr *unstructured.Unstructured, ns string
 			fmt.Fprintf(&b, "  %s %s: %v\n", ref.gvk.Kind, ref.name, err)
 			continue
 		}
-		fmt.Fprintf(&b, "  %s %s: %s\n", ref.gvk.Kind, ref.name, conditions(u))
+		fmt.Fprintf(&b, "  %s %s: %s\n", ref.gvk.Kind, ref.name, rig.Conditions(u))
 	}
 	return b.String()
 }

@@ -152,14 +152,14 @@ spec:
 		var msg string
 		waitFor(t, r, 2*time.Minute, name+" refused with a condition", func() bool {
 			u := get(t, r, registryGVK, "team-a", name)
-			if condition(u, "Synced", "False") {
-				msg = conditions(u)
+			if rig.HasCondition(u, "Synced", "False") {
+				msg = rig.Conditions(u)
 				return true
 			}
 			return false
 		})
 		t.Logf("%s: %s", name, msg)
-		if condition(get(t, r, registryGVK, "team-a", name), "Ready", "True") {
+		if rig.HasCondition(get(t, r, registryGVK, "team-a", name), "Ready", "True") {
 			t.Errorf("%s became Ready with another team's credentials", name)
 		}
 	}
@@ -261,7 +261,7 @@ func testDeletionProtection(t *testing.T, r *rig.Rig) {
 			if u == nil || u.GetDeletionTimestamp() == nil {
 				return false
 			}
-			msg = conditions(u)
+			msg = rig.Conditions(u)
 			return strings.Contains(strings.ToLower(msg), "deletion protection") || strings.Contains(msg, "deletionProtection")
 		})
 		t.Logf("%s: %s", name, msg)
@@ -295,7 +295,7 @@ func testDeletionProtection(t *testing.T, r *rig.Rig) {
 		for _, ns := range []string{"default", "tools", "team-a", "team-b", "chaos"} {
 			for _, name := range left {
 				if u := get(t, r, registryGVK, ns, name); u != nil {
-					msgs = append(msgs, fmt.Sprintf("%s/%s: %s", ns, name, conditions(u)))
+					msgs = append(msgs, fmt.Sprintf("%s/%s: %s", ns, name, rig.Conditions(u)))
 				}
 			}
 		}
@@ -325,7 +325,7 @@ func testDeletionProtection(t *testing.T, r *rig.Rig) {
 				return false, err
 			}
 			for _, u := range l.Items {
-				leftover = append(leftover, fmt.Sprintf("%s %s/%s: %s", kind, u.GetNamespace(), u.GetName(), conditions(&u)))
+				leftover = append(leftover, fmt.Sprintf("%s %s/%s: %s", kind, u.GetNamespace(), u.GetName(), rig.Conditions(&u)))
 			}
 		}
 		return len(leftover) == 0, nil

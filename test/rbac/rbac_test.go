@@ -259,7 +259,7 @@ func keepLastIs(ctx context.Context, r *rig.Rig, n int64) bool {
 	}
 	for _, p := range l.Items {
 		v, _, _ := unstructured.NestedInt64(p.Object, "spec", "forProvider", "keepLast")
-		if v != n || !condition(&p, "Synced", "True") {
+		if v != n || !rig.HasCondition(&p, "Synced", "True") {
 			return false
 		}
 	}
@@ -403,21 +403,10 @@ func waitReady(t *testing.T, r *rig.Rig, gvk schema.GroupVersionKind, ns, name s
 	u.SetGroupVersionKind(gvk)
 	if err := r.Eventually(t.Context(), timeout, gvk.Kind+" "+ns+"/"+name+" Ready", func() (bool, error) {
 		err := r.Kube.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, u)
-		return err == nil && condition(u, "Ready", "True"), nil
+		return err == nil && rig.HasCondition(u, "Ready", "True"), nil
 	}); err != nil {
 		t.Fatalf("%v\n%s", err, r.Provider.Tail(40))
 	}
-}
-
-func condition(u *unstructured.Unstructured, typ, status string) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ && m["status"] == status {
-			return true
-		}
-	}
-	return false
 }
 
 // crossNamespace: a user whose rights end at namespace "team" cannot make the provider
@@ -494,7 +483,7 @@ spec: {forProvider: {region: sgp1}, providerConfigRef: {kind: ProviderConfig, na
 	u.SetGroupVersionKind(registryGVK)
 	if err := r.Eventually(ctx, 2*time.Minute, "borrow-config refused with a condition", func() (bool, error) {
 		err := r.Kube.Get(ctx, client.ObjectKey{Namespace: "team", Name: "borrow-config"}, u)
-		return err == nil && condition(u, "Synced", "False"), nil
+		return err == nil && rig.HasCondition(u, "Synced", "False"), nil
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -610,7 +610,7 @@ func (r *Rig) InstallProvider(ctx context.Context) error {
 			if err := r.Kube.Get(ctx, types.NamespacedName{Name: c}, u); err != nil {
 				return false, nil //nolint:nilerr // not there yet
 			}
-			if !hasCondition(u, "Established", "True") {
+			if !HasCondition(u, "Established", "True") {
 				return false, nil
 			}
 		}
@@ -684,7 +684,7 @@ func (r *Rig) WaitPackageHealthy(ctx context.Context, kind, name string, timeout
 		if rl := r.revisionConditions(ctx, kind, name); rl != "" {
 			last += "; " + rl
 		}
-		return hasCondition(u, "Installed", "True") && hasCondition(u, "Healthy", "True"), nil
+		return HasCondition(u, "Installed", "True") && HasCondition(u, "Healthy", "True"), nil
 	})
 	if err != nil {
 		return fmt.Errorf("%w (last seen: %s)", err, last)
@@ -827,7 +827,8 @@ func (r *Rig) Apply(ctx context.Context, manifests string) error {
 	return nil
 }
 
-func hasCondition(u *unstructured.Unstructured, typ, status string) bool {
+// HasCondition reports whether an object has the condition typ with status.
+func HasCondition(u *unstructured.Unstructured, typ, status string) bool {
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
 		m, _ := c.(map[string]any)
@@ -836,6 +837,17 @@ func hasCondition(u *unstructured.Unstructured, typ, status string) bool {
 		}
 	}
 	return false
+}
+
+// Conditions renders an object's conditions for a failure message.
+func Conditions(u *unstructured.Unstructured) string {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	parts := make([]string, 0, len(conds))
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		parts = append(parts, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func conditionsString(u *unstructured.Unstructured) string {
